@@ -1,0 +1,1 @@
+"""The simulated kube-apiserver: object model, admission, storage in etcd, watch cache."""

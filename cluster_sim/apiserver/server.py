@@ -1,0 +1,865 @@
+"""kube-apiserver: the only component that talks to etcd; every other one talks to it.
+
+Writes go to etcd as compare-and-swap transactions (optimistic concurrency: the object's
+resourceVersion is the etcd mod_revision it was read at). Reads with resourceVersion "0" and
+watches are served from the watch cache, which is fed by one etcd watch; reads without a
+resourceVersion are linearizable etcd reads, so they fail when etcd has no quorum.
+"""
+from __future__ import annotations
+
+import base64
+import copy
+import json
+from typing import Any
+
+from ..engine import Component
+from ..timefmt import format_time
+from . import admission, defaults, kinds, validation
+from .patch import PatchError, json_patch, merge_patch
+from .selectors import SelectorError, fields_match, labels_match, parse_field_selector, parse_label_selector
+
+ETCD_TIMEOUT_ERROR = "etcdserver: request timed out"
+ETCD_REQUEST_TIMEOUT_MS = 7_000
+WATCH_CACHE_HISTORY = 2_000
+COMPACTION_INTERVAL_MS = 5 * 60_000
+ETCD_WATCH_CHECK_MS = 1_000
+MAX_CONFLICT_RETRIES = 3
+GENERATION_RESOURCES = ("deployments", "replicasets", "daemonsets", "statefulsets")
+SERVICE_CIDR_SIZE = 1 << 20
+SYSTEM_OBJECTS_RETRY_MS = 1_000
+
+
+def with_resource_version(obj: dict, revision: int) -> dict:
+    stored = dict(obj)
+    stored["metadata"] = dict(obj["metadata"], resourceVersion=str(revision))
+    return stored
+
+
+def without_resource_version(obj: dict) -> dict:
+    bare = dict(obj)
+    metadata = dict(obj.get("metadata") or {})
+    metadata.pop("resourceVersion", None)
+    bare["metadata"] = metadata
+    return bare
+
+
+class KubeApiServer(Component):
+    kind = "kube-apiserver"
+
+    def __init__(self, sim: Any, name: str, node: str, etcd_endpoints: list[str]):
+        super().__init__(sim, name, node)
+        self.etcd_endpoints = etcd_endpoints
+        self.etcd_index = 0
+        self._reset_volatile()
+        self.after(0, "boot", None)
+
+    def _reset_volatile(self) -> None:
+        self.ready = False
+        self.cache: dict[str, dict[str, dict]] = {}
+        self.cache_revision = 0
+        self.history: list[list] = []
+        self.next_etcd_id = 0
+        self.pending_etcd: dict[str, dict] = {}
+        self.watchers: dict[str, dict] = {}
+        self.next_watch_id = 0
+        self.etcd_watch_id: str | None = None
+        self.last_compaction_revision = 0
+
+    # Lifecycle --------------------------------------------------------------------------
+    def on_stop(self) -> None:
+        for watch_id, watcher in self.watchers.items():
+            # The process is gone: the kernel resets its connections.
+            self.send(watcher["client"], "api_watch_end", {"watch_id": watch_id, "reason": "connection reset"})
+        self._reset_volatile()
+
+    def on_start(self) -> None:
+        self.after(0, "boot", None)
+
+    def on_boot(self, _payload: Any) -> None:
+        self.emit("apiserver.starting", self.etcd_endpoint(), {})
+        self.etcd_request({"op": "range", "prefix": "/registry/"}, {"phase": "cache_list"})
+        self.after(ETCD_WATCH_CHECK_MS, "etcd_watch_check", None)
+        self.after(COMPACTION_INTERVAL_MS, "compaction", None)
+
+    # etcd client ------------------------------------------------------------------------
+    def etcd_endpoint(self) -> str:
+        return self.etcd_endpoints[self.etcd_index % len(self.etcd_endpoints)]
+
+    def etcd_request(self, body: dict, continuation: dict) -> None:
+        self.next_etcd_id += 1
+        request_id = self.next_etcd_id
+        body = dict(body, id=request_id)
+        endpoint = self.etcd_endpoint()
+        self.pending_etcd[str(request_id)] = continuation
+        self.send(endpoint, "etcd_request", body)
+        self.after(ETCD_REQUEST_TIMEOUT_MS + 500, "etcd_client_timeout", {"id": request_id})
+
+    def on_etcd_client_timeout(self, payload: dict) -> None:
+        continuation = self.pending_etcd.pop(str(payload["id"]), None)
+        if continuation is None:
+            return
+        if len(self.etcd_endpoints) > 1:
+            self.etcd_index += 1
+        self.continue_after_etcd(continuation, {"ok": False, "error": ETCD_TIMEOUT_ERROR})
+
+    def on_etcd_response(self, _sender: str, body: dict) -> None:
+        continuation = self.pending_etcd.pop(str(body["id"]), None)
+        if continuation is not None:
+            self.continue_after_etcd(continuation, body)
+
+    def continue_after_etcd(self, continuation: dict, response: dict) -> None:
+        handler = getattr(self, "after_" + continuation["phase"])
+        handler(continuation, response)
+
+    # Watch cache ------------------------------------------------------------------------
+    def after_cache_list(self, _continuation: dict, response: dict) -> None:
+        if not response.get("ok"):
+            self.after(ETCD_WATCH_CHECK_MS, "boot_retry", None)
+            return
+        self.cache = {}
+        for kv in response["kvs"]:
+            resource_name = kinds.resource_for_key(kv["key"])
+            if resource_name is not None:
+                self.cache.setdefault(resource_name, {})[kv["key"]] = with_resource_version(kv["value"], kv["mod_revision"])
+        self.cache_revision = response["revision"]
+        self.history = []
+        self.start_etcd_watch()
+
+    def on_boot_retry(self, _payload: Any) -> None:
+        self.etcd_request({"op": "range", "prefix": "/registry/"}, {"phase": "cache_list"})
+
+    def start_etcd_watch(self) -> None:
+        self.next_watch_id += 1
+        self.etcd_watch_id = f"{self.name}/cache/{self.next_watch_id}"
+        self.etcd_request({"op": "watch", "watch_id": self.etcd_watch_id, "prefix": "/registry/",
+                           "start_revision": self.cache_revision + 1}, {"phase": "etcd_watch_started"})
+
+    def after_etcd_watch_started(self, _continuation: dict, response: dict) -> None:
+        if not response.get("ok"):
+            self.etcd_watch_id = None
+            return
+        if not self.ready:
+            self.ready = True
+            self.emit("apiserver.ready", self.name, {"revision": self.cache_revision})
+            self.ensure_system_objects()
+
+    def ensure_system_objects(self) -> None:
+        """What the apiserver's own bootstrap controllers create: system namespaces, the
+        `kubernetes` Service and the system priority classes."""
+        missing = 0
+        for manifest in system_objects():
+            info = kinds.resource_for_kind(manifest["apiVersion"], manifest["kind"])
+            if self.cached(info, manifest["metadata"].get("namespace"), manifest["metadata"]["name"]) is not None:
+                continue
+            missing += 1
+            request = {"id": f"{self.name}/bootstrap/{manifest['kind']}/{manifest['metadata']['name']}", "verb": "create",
+                       "resource": info.plural, "namespace": manifest["metadata"].get("namespace"),
+                       "name": None, "body": manifest, "params": {}, "user_agent": self.name}
+            self.handle_create(self.name, request, info)
+        if missing:
+            self.after(SYSTEM_OBJECTS_RETRY_MS, "system_objects", None)
+
+    def on_system_objects(self, _payload: Any) -> None:
+        if self.ready:
+            self.ensure_system_objects()
+
+    def on_api_response(self, _sender: str, _body: dict) -> None:
+        """Answers to the apiserver's own bootstrap writes need no follow-up."""
+
+    def on_etcd_watch_check(self, _payload: Any) -> None:
+        """The etcd client notices a broken watch stream (member gone) and re-establishes it."""
+        self.after(ETCD_WATCH_CHECK_MS, "etcd_watch_check", None)
+        endpoint = self.sim.components[self.etcd_endpoint()]
+        alive = endpoint.running and self.sim.network.reachable(self.node, endpoint.node)
+        if not alive:
+            if self.etcd_watch_id is not None:
+                self.etcd_watch_id = None
+            if len(self.etcd_endpoints) > 1:
+                self.etcd_index += 1
+            return
+        if self.etcd_watch_id is None and self.cache_revision:
+            self.start_etcd_watch()
+        elif not self.cache_revision and not self.pending_etcd:
+            self.on_boot_retry(None)
+
+    def on_etcd_watch(self, _sender: str, body: dict) -> None:
+        if body["watch_id"] != self.etcd_watch_id:
+            return
+        if body.get("canceled"):
+            self.etcd_watch_id = None
+            self.on_boot_retry(None)
+            return
+        for event in body["events"]:
+            self.apply_etcd_event(event)
+        self.cache_revision = max(self.cache_revision, body["revision"])
+
+    def apply_etcd_event(self, event: dict) -> None:
+        kv = event["kv"]
+        key = kv["key"]
+        resource_name = kinds.resource_for_key(key)
+        if resource_name is None:
+            return
+        bucket = self.cache.setdefault(resource_name, {})
+        old = bucket.get(key)
+        if event["type"] == "DELETE":
+            if old is None:
+                return
+            bucket.pop(key)
+            obj = with_resource_version(old, kv["mod_revision"])
+            event_type = "DELETED"
+        else:
+            obj = with_resource_version(kv["value"], kv["mod_revision"])
+            bucket[key] = obj
+            event_type = "MODIFIED" if old is not None else "ADDED"
+        revision = kv["mod_revision"]
+        self.cache_revision = max(self.cache_revision, revision)
+        self.history.append([revision, resource_name, event_type, obj, old])
+        if len(self.history) > WATCH_CACHE_HISTORY:
+            del self.history[: len(self.history) - WATCH_CACHE_HISTORY]
+        self.fan_out(resource_name, event_type, obj, old)
+
+    def fan_out(self, resource_name: str, event_type: str, obj: dict, old: dict | None) -> None:
+        for watch_id, watcher in self.watchers.items():
+            if watcher["resource"] != resource_name:
+                continue
+            delivered = self.filter_for_watcher(watcher, event_type, obj, old)
+            if delivered is not None:
+                self.deliver_watch_event(watch_id, watcher, delivered, obj)
+
+    def filter_for_watcher(self, watcher: dict, event_type: str, obj: dict, old: dict | None) -> str | None:
+        """Selector-filtered watches see objects enter (ADDED) and leave (DELETED) their view."""
+        matches_now = event_type != "DELETED" and self.matches(watcher, obj)
+        matched_before = old is not None and self.matches(watcher, old)
+        if event_type == "DELETED":
+            return "DELETED" if matched_before else None
+        if matches_now and matched_before:
+            return "MODIFIED"
+        if matches_now:
+            return "ADDED"
+        if matched_before:
+            return "DELETED"
+        return None
+
+    def matches(self, watcher: dict, obj: dict) -> bool:
+        metadata = obj["metadata"]
+        if watcher["namespace"] and metadata.get("namespace") != watcher["namespace"]:
+            return False
+        if watcher["labels"] and not labels_match(watcher["labels"], metadata.get("labels")):
+            return False
+        if watcher["fields"] and not fields_match(watcher["fields"], obj):
+            return False
+        return True
+
+    def deliver_watch_event(self, watch_id: str, watcher: dict, event_type: str, obj: dict) -> None:
+        metadata = obj["metadata"]
+        self.emit("api.watch", watcher["client"], {
+            "resource": watcher["resource"], "type": event_type, "name": metadata["name"],
+            "namespace": metadata.get("namespace"), "resourceVersion": metadata["resourceVersion"]})
+        self.send(watcher["client"], "api_watch", {"watch_id": watch_id, "type": event_type, "object": obj})
+
+    # Compaction (the apiserver asks etcd to compact every 5 minutes) ------------------------
+    def on_compaction(self, _payload: Any) -> None:
+        self.after(COMPACTION_INTERVAL_MS, "compaction", None)
+        if self.last_compaction_revision:
+            self.etcd_request({"op": "compact", "revision": self.last_compaction_revision}, {"phase": "compacted"})
+        self.last_compaction_revision = self.cache_revision
+
+    def after_compacted(self, _continuation: dict, _response: dict) -> None:
+        pass
+
+    # Requests ---------------------------------------------------------------------------
+    def on_api_request(self, sender: str, request: dict) -> None:
+        self.emit("api.request", sender, {
+            "id": request["id"], "verb": request["verb"], "resource": request["resource"],
+            "namespace": request.get("namespace"), "name": request.get("name"),
+            "subresource": request.get("subresource"), "userAgent": request.get("user_agent")})
+        if not self.ready:
+            self.respond(sender, request, 503, validation.status_error(
+                503, "ServiceUnavailable", "apiserver is starting: the watch cache is not ready"))
+            return
+        info = kinds.RESOURCES.get(request["resource"])
+        if info is None:
+            self.respond(sender, request, 404, validation.status_error(
+                404, "NotFound", "the server could not find the requested resource"))
+            return
+        handler = getattr(self, "handle_" + request["verb"], None)
+        if handler is None:
+            self.respond(sender, request, 405, validation.status_error(
+                405, "MethodNotAllowed", f"the server does not allow this method on the requested resource"))
+            return
+        try:
+            handler(sender, request, info)
+        except (SelectorError, PatchError) as error:
+            self.respond(sender, request, 400, validation.status_error(400, "BadRequest", str(error)))
+
+    def respond(self, client: str, request: dict, code: int, body: Any) -> None:
+        reason = body.get("reason") if isinstance(body, dict) and body.get("kind") == "Status" else None
+        self.emit("api.response", client, {
+            "id": request["id"], "verb": request["verb"], "resource": request["resource"],
+            "name": request.get("name") or _name_of(body), "namespace": request.get("namespace"),
+            "code": code, "reason": reason,
+            "message": body.get("message") if reason else None})
+        self.send(client, "api_response", {"id": request["id"], "code": code, "body": body})
+
+    def key_for(self, info: Any, namespace: str | None, name: str) -> str:
+        return info.etcd_key(namespace if info.namespaced else None, name)
+
+    def cached(self, info: Any, namespace: str | None, name: str) -> dict | None:
+        return self.cache.get(info.plural, {}).get(self.key_for(info, namespace, name))
+
+    def not_found(self, info: Any, name: str) -> dict:
+        return validation.not_found(info.group, info.plural, name)
+
+    # get / list ---------------------------------------------------------------------------
+    def handle_get(self, client: str, request: dict, info: Any) -> None:
+        params = request.get("params") or {}
+        name, namespace = request["name"], request.get("namespace")
+        if params.get("resourceVersion") not in (None, ""):
+            obj = self.cached(info, namespace, name)
+            if obj is None:
+                self.respond(client, request, 404, self.not_found(info, name))
+            else:
+                self.respond(client, request, 200, self.present(obj, request))
+            return
+        self.etcd_request({"op": "range", "key": self.key_for(info, namespace, name)},
+                          {"phase": "get_read", "client": client, "request": request})
+
+    def after_get_read(self, continuation: dict, response: dict) -> None:
+        client, request = continuation["client"], continuation["request"]
+        if not response.get("ok"):
+            self.respond(client, request, 500, self.etcd_failure(response))
+            return
+        info = kinds.RESOURCES[request["resource"]]
+        if not response["kvs"]:
+            self.respond(client, request, 404, self.not_found(info, request["name"]))
+            return
+        kv = response["kvs"][0]
+        self.respond(client, request, 200, self.present(with_resource_version(kv["value"], kv["mod_revision"]), request))
+
+    def present(self, obj: dict, request: dict) -> dict:
+        """The object as returned for a subresource request."""
+        subresource = request.get("subresource")
+        if subresource == "scale":
+            return scale_of(obj, kinds.RESOURCES[request["resource"]])
+        return obj
+
+    def handle_list(self, client: str, request: dict, info: Any) -> None:
+        params = request.get("params") or {}
+        if params.get("resourceVersion") not in (None, ""):
+            items = list(self.cache.get(info.plural, {}).values())
+            self.respond_list(client, request, info, items, self.cache_revision)
+            return
+        self.etcd_request({"op": "range", "prefix": info.etcd_prefix(request.get("namespace") if info.namespaced else None)},
+                          {"phase": "list_read", "client": client, "request": request})
+
+    def after_list_read(self, continuation: dict, response: dict) -> None:
+        client, request = continuation["client"], continuation["request"]
+        if not response.get("ok"):
+            self.respond(client, request, 500, self.etcd_failure(response))
+            return
+        info = kinds.RESOURCES[request["resource"]]
+        items = [with_resource_version(kv["value"], kv["mod_revision"]) for kv in response["kvs"]]
+        self.respond_list(client, request, info, items, response["revision"])
+
+    def respond_list(self, client: str, request: dict, info: Any, items: list, revision: int) -> None:
+        params = request.get("params") or {}
+        labels = parse_label_selector(params.get("labelSelector"))
+        fields = parse_field_selector(params.get("fieldSelector"))
+        namespace = request.get("namespace") if info.namespaced else None
+        selected = [item for item in items
+                    if (not namespace or item["metadata"].get("namespace") == namespace)
+                    and labels_match(labels, item["metadata"].get("labels")) and fields_match(fields, item)]
+        selected.sort(key=lambda item: (item["metadata"].get("namespace") or "", item["metadata"]["name"]))
+        metadata: dict = {"resourceVersion": str(revision)}
+        selected, continue_token, remaining = paginate(selected, params, revision)
+        if continue_token:
+            metadata["continue"] = continue_token
+            metadata["remainingItemCount"] = remaining
+        body = {"apiVersion": info.api_version, "kind": info.kind + "List", "metadata": metadata, "items": selected}
+        self.respond(client, request, 200, body)
+
+    # watch ------------------------------------------------------------------------------
+    def handle_watch(self, client: str, request: dict, info: Any) -> None:
+        params = request.get("params") or {}
+        watcher = {"client": client, "resource": info.plural,
+                   "namespace": request.get("namespace") if info.namespaced else None,
+                   "labels": parse_label_selector(params.get("labelSelector")),
+                   "fields": parse_field_selector(params.get("fieldSelector"))}
+        if request.get("name"):
+            watcher["fields"] = watcher["fields"] + [["metadata.name", "=", request["name"]]]
+        start = params.get("resourceVersion") or "0"
+        replay = self.replay_since(watcher, start)
+        if replay is None:
+            self.respond(client, request, 410, validation.status_error(
+                410, "Expired", f"too old resource version: {start} ({self.oldest_revision()})"))
+            return
+        self.next_watch_id += 1
+        watch_id = f"{self.name}/watch/{self.next_watch_id}"
+        self.watchers[watch_id] = watcher
+        self.respond(client, request, 200, {"watch_id": watch_id, "server": self.name})
+        for event_type, obj in replay:
+            self.deliver_watch_event(watch_id, watcher, event_type, obj)
+
+    def oldest_revision(self) -> int:
+        return self.history[0][0] - 1 if self.history else self.cache_revision
+
+    def replay_since(self, watcher: dict, start: str) -> list | None:
+        if start == "0":
+            return [["ADDED", obj] for obj in self.cache.get(watcher["resource"], {}).values() if self.matches(watcher, obj)]
+        if not start.isdigit():
+            return None
+        revision = int(start)
+        if revision < self.oldest_revision():
+            return None
+        replay = []
+        for entry_revision, resource_name, event_type, obj, old in self.history:
+            if entry_revision <= revision or resource_name != watcher["resource"]:
+                continue
+            delivered = self.filter_for_watcher(watcher, event_type, obj, old)
+            if delivered is not None:
+                replay.append([delivered, obj])
+        return replay
+
+    def handle_unwatch(self, client: str, request: dict, _info: Any) -> None:
+        self.watchers.pop((request.get("params") or {}).get("watch_id", ""), None)
+
+    def on_api_unwatch(self, _sender: str, body: dict) -> None:
+        self.watchers.pop(body.get("watch_id", ""), None)
+
+    # create -----------------------------------------------------------------------------
+    def handle_create(self, client: str, request: dict, info: Any) -> None:
+        subresource = request.get("subresource")
+        if subresource == "binding":
+            self.handle_binding(client, request, info)
+            return
+        if subresource == "eviction":
+            self.handle_eviction(client, request, info)
+            return
+        body = request.get("body")
+        if not isinstance(body, dict):
+            self.respond(client, request, 400, validation.status_error(400, "BadRequest", "the body of the request was not an object"))
+            return
+        obj = self.prepare_create(client, request, info, body)
+        if obj is None:
+            return
+        if (request.get("params") or {}).get("dryRun"):
+            self.respond(client, request, 201, with_resource_version(obj, self.cache_revision))
+            return
+        key = self.key_for(info, obj["metadata"].get("namespace"), obj["metadata"]["name"])
+        self.write(client, request, key, obj, expect_mod_revision=0, on_success_code=201)
+
+    def prepare_create(self, client: str, request: dict, info: Any, body: dict) -> dict | None:
+        obj = copy.deepcopy(body)
+        metadata = obj.setdefault("metadata", {})
+        if not isinstance(metadata, dict):
+            self.respond(client, request, 400, validation.status_error(400, "BadRequest", "metadata must be an object"))
+            return None
+        obj.setdefault("apiVersion", info.api_version)
+        obj.setdefault("kind", info.kind)
+        if info.namespaced:
+            namespace = request.get("namespace") or metadata.get("namespace") or "default"
+            if metadata.get("namespace") and metadata["namespace"] != namespace:
+                self.respond(client, request, 400, validation.status_error(
+                    400, "BadRequest", "the namespace of the provided object does not match the namespace sent on the request"))
+                return None
+            metadata["namespace"] = namespace
+        else:
+            metadata.pop("namespace", None)
+        if not metadata.get("name") and metadata.get("generateName"):
+            metadata["name"] = metadata["generateName"] + random_suffix(self.rng)
+        for server_owned in ("resourceVersion", "uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation"):
+            metadata.pop(server_owned, None)
+        metadata["uid"] = random_uid(self.rng)
+        metadata["creationTimestamp"] = self.now_text()
+        if info.plural in GENERATION_RESOURCES:
+            metadata["generation"] = 1
+        obj = defaults.apply_defaults(info.plural, obj)
+        admitted = admission.admit_create(info.plural, obj, namespaces=self.cache.get("namespaces", {}),
+                                          priority_classes=self.cache.get("priorityclasses", {}), rng=self.rng)
+        if admitted.get("kind") == "Status":
+            self.respond(client, request, admitted["code"], admitted)
+            return None
+        if info.plural == "services":
+            admitted = self.allocate_service_addresses(admitted)
+        causes = validation.validate_create(info.plural, admitted)
+        if causes:
+            name = admitted["metadata"].get("name") or ""
+            self.respond(client, request, 422, validation.invalid_status(info.group, info.kind, name, causes))
+            return None
+        return admitted
+
+    def allocate_service_addresses(self, service: dict) -> dict:
+        """ClusterIP from 10.96.0.0/12 and node ports from 30000-32767, at random like the allocators."""
+        spec = service.get("spec") or {}
+        used_ips = {(s.get("spec") or {}).get("clusterIP") for s in self.cache.get("services", {}).values()}
+        if spec.get("type", "ClusterIP") != "ExternalName" and not spec.get("clusterIP"):
+            for _attempt in range(1_000):
+                offset = self.rng.randrange(11, SERVICE_CIDR_SIZE - 1)
+                candidate = f"10.{96 + offset // 65536}.{(offset // 256) % 256}.{offset % 256}"
+                if candidate not in used_ips:
+                    spec["clusterIP"] = candidate
+                    break
+        if spec.get("clusterIP") and spec["clusterIP"] != "None":
+            spec["clusterIPs"] = [spec["clusterIP"]]
+        if spec.get("type") in ("NodePort", "LoadBalancer"):
+            used_ports = {port.get("nodePort") for s in self.cache.get("services", {}).values()
+                          for port in (s.get("spec") or {}).get("ports") or []}
+            for port in spec.get("ports") or []:
+                while not port.get("nodePort"):
+                    candidate_port = self.rng.randint(30000, 32767)
+                    if candidate_port not in used_ports:
+                        port["nodePort"] = candidate_port
+                        used_ports.add(candidate_port)
+        return service
+
+    def write(self, client: str, request: dict, key: str, obj: dict | None, *, expect_mod_revision: int | None,
+              on_success_code: int, retries: int = 0, result_override: dict | None = None) -> None:
+        self.emit("etcd.request", self.etcd_endpoint(), {"op": "delete" if obj is None else "put", "key": key,
+                                                          "requestId": request["id"]})
+        self.etcd_request({"op": "txn", "key": key, "expect_mod_revision": expect_mod_revision, "value": obj},
+                          {"phase": "written", "client": client, "request": request, "code": on_success_code,
+                           "retries": retries, "deleted": obj is None, "result": result_override})
+
+    def after_written(self, continuation: dict, response: dict) -> None:
+        client, request = continuation["client"], continuation["request"]
+        info = kinds.RESOURCES[request["resource"]]
+        if not response.get("ok"):
+            self.respond(client, request, 500, self.etcd_failure(response))
+            return
+        if not response["succeeded"]:
+            self.write_conflict(continuation, response, info)
+            return
+        if continuation["deleted"]:
+            result = continuation["result"] or success_status(info, request.get("name"))
+            self.respond(client, request, continuation["code"], result)
+            return
+        kv = response["kv"]
+        self.respond(client, request, continuation["code"], self.present(with_resource_version(kv["value"], kv["mod_revision"]), request))
+
+    def write_conflict(self, continuation: dict, response: dict, info: Any) -> None:
+        client, request = continuation["client"], continuation["request"]
+        name = request.get("name") or (request.get("body") or {}).get("metadata", {}).get("name", "")
+        if request["verb"] == "create":
+            created = (continuation.get("result") or {}).get("metadata", {}).get("name") or name
+            if not created:
+                created = response.get("kv", {}).get("value", {}).get("metadata", {}).get("name", "")
+            self.respond(client, request, 409, validation.already_exists(info.group, info.plural, created))
+            return
+        current = response.get("kv")
+        if current is None:
+            self.respond(client, request, 404, self.not_found(info, name))
+            return
+        if self.precondition_given(request) or continuation["retries"] >= MAX_CONFLICT_RETRIES:
+            self.respond(client, request, 409, validation.conflict(info.group, info.plural, name))
+            return
+        # No resourceVersion precondition: retry against the state etcd just returned, as
+        # GuaranteedUpdate does.
+        latest = with_resource_version(current["value"], current["mod_revision"])
+        self.mutate(client, request, info, latest, retries=continuation["retries"] + 1)
+
+    def precondition_given(self, request: dict) -> bool:
+        if request["verb"] != "update":
+            return False
+        body = request.get("body") or {}
+        return bool((body.get("metadata") or {}).get("resourceVersion"))
+
+    def etcd_failure(self, response: dict) -> dict:
+        message = response.get("error") or ETCD_TIMEOUT_ERROR
+        return validation.status_error(500, "InternalError", message)
+
+    # update / patch ---------------------------------------------------------------------
+    def handle_update(self, client: str, request: dict, info: Any) -> None:
+        self.start_mutation(client, request, info)
+
+    def handle_patch(self, client: str, request: dict, info: Any) -> None:
+        self.start_mutation(client, request, info)
+
+    def start_mutation(self, client: str, request: dict, info: Any) -> None:
+        current = self.cached(info, request.get("namespace"), request["name"])
+        if current is None:
+            self.respond(client, request, 404, self.not_found(info, request["name"]))
+            return
+        self.mutate(client, request, info, current, retries=0)
+
+    def mutate(self, client: str, request: dict, info: Any, current: dict, *, retries: int) -> None:
+        new = self.compute_mutation(client, request, info, current)
+        if new is None:
+            return
+        key = self.key_for(info, current["metadata"].get("namespace"), current["metadata"]["name"])
+        expected = int(current["metadata"]["resourceVersion"])
+        if request["verb"] == "update":
+            given = (new.get("metadata") or {}).get("resourceVersion")
+            if given:
+                if not str(given).isdigit():
+                    self.respond(client, request, 400, validation.status_error(400, "BadRequest", f"invalid resourceVersion {given!r}"))
+                    return
+                expected = int(given)
+        if (request.get("params") or {}).get("dryRun"):
+            self.respond(client, request, 200, self.present(with_resource_version(new, expected), request))
+            return
+        if self.deletion_completes(info, new):
+            self.write(client, request, key, None, expect_mod_revision=expected, on_success_code=200,
+                       retries=retries, result_override=with_resource_version(new, expected))
+            return
+        stored = without_resource_version(new)
+        if stored == without_resource_version(current):
+            self.respond(client, request, 200, self.present(current, request))
+            return
+        self.write(client, request, key, stored, expect_mod_revision=expected, on_success_code=200, retries=retries)
+
+    def compute_mutation(self, client: str, request: dict, info: Any, current: dict) -> dict | None:
+        """The object after the update or patch, or None when the request was answered with an error."""
+        subresource = request.get("subresource")
+        body = request.get("body")
+        if request["verb"] == "patch":
+            candidate = self.apply_patch(info, current, request, body, subresource)
+        elif subresource == "scale":
+            candidate = self.apply_scale(current, body)
+        else:
+            candidate = copy.deepcopy(body) if isinstance(body, dict) else None
+        if not isinstance(candidate, dict):
+            self.respond(client, request, 400, validation.status_error(400, "BadRequest", "the body of the request was not an object"))
+            return None
+        if candidate.get("kind") not in (None, info.kind) and subresource != "scale":
+            self.respond(client, request, 400, validation.status_error(
+                400, "BadRequest", f"the kind of the provided object ({candidate.get('kind')}) does not match {info.kind}"))
+            return None
+        new = self.merge_server_fields(info, current, candidate, subresource)
+        causes = validation.validate_update(info.plural, new, current)
+        if causes:
+            self.respond(client, request, 422, validation.invalid_status(info.group, info.kind, current["metadata"]["name"], causes))
+            return None
+        return new
+
+    def apply_patch(self, info: Any, current: dict, request: dict, body: Any, subresource: str | None) -> Any:
+        patch_type = (request.get("params") or {}).get("patchType", "merge")
+        base = scale_of(current, info) if subresource == "scale" else current
+        if patch_type == "json":
+            patched = json_patch(base, body)
+        elif patch_type == "strategic":
+            from .strategic import strategic_merge_patch
+            patched = strategic_merge_patch(info.kind, base, body)
+        else:
+            patched = merge_patch(base, body)
+        if subresource == "scale":
+            return self.apply_scale(current, patched)
+        return patched
+
+    def apply_scale(self, current: dict, scale: Any) -> Any:
+        if not isinstance(scale, dict):
+            return None
+        replicas = (scale.get("spec") or {}).get("replicas")
+        new = copy.deepcopy(current)
+        if replicas is not None:
+            new["spec"]["replicas"] = replicas
+        return new
+
+    def merge_server_fields(self, info: Any, current: dict, candidate: dict, subresource: str | None) -> dict:
+        new = dict(candidate)
+        new["apiVersion"] = current["apiVersion"]
+        new["kind"] = current["kind"]
+        metadata = dict(new.get("metadata") or {})
+        old_metadata = current["metadata"]
+        for preserved in ("name", "namespace", "uid", "creationTimestamp", "deletionTimestamp",
+                          "deletionGracePeriodSeconds", "generation"):
+            if preserved in old_metadata:
+                metadata[preserved] = old_metadata[preserved]
+            else:
+                metadata.pop(preserved, None)
+        if request_resource_version := metadata.get("resourceVersion"):
+            metadata["resourceVersion"] = request_resource_version
+        new["metadata"] = metadata
+        if subresource == "status":
+            keep_status = new.get("status")
+            new = dict(current, status=keep_status, metadata=dict(current["metadata"], resourceVersion=metadata.get("resourceVersion", current["metadata"]["resourceVersion"])))
+        elif "status" in current and subresource != "scale" and info.plural not in ("namespaces",):
+            new["status"] = current["status"]
+        elif info.plural == "namespaces":
+            new["status"] = current.get("status")
+        if info.plural in GENERATION_RESOURCES and new.get("spec") != current.get("spec"):
+            new["metadata"]["generation"] = old_metadata.get("generation", 1) + 1
+        return new
+
+    def deletion_completes(self, info: Any, obj: dict) -> bool:
+        metadata = obj["metadata"]
+        if not metadata.get("deletionTimestamp") or metadata.get("finalizers"):
+            return False
+        if info.plural == "namespaces":
+            return not (obj.get("spec") or {}).get("finalizers")
+        if info.plural == "pods":
+            return metadata.get("deletionGracePeriodSeconds", 0) == 0
+        return True
+
+    # binding / eviction ---------------------------------------------------------------------
+    def handle_binding(self, client: str, request: dict, info: Any) -> None:
+        pod = self.cached(info, request.get("namespace"), request["name"])
+        if pod is None:
+            self.respond(client, request, 404, self.not_found(info, request["name"]))
+            return
+        target = ((request.get("body") or {}).get("target") or {}).get("name")
+        if not target:
+            self.respond(client, request, 422, validation.invalid_status("", "Binding", request["name"], [
+                {"reason": "FieldValueRequired", "message": "Required value", "field": "target.name"}]))
+            return
+        if pod["spec"].get("nodeName"):
+            self.respond(client, request, 409, validation.status_error(
+                409, "Conflict", f"Operation cannot be fulfilled on pods/binding \"{request['name']}\": pod {request['name']} is already assigned to node \"{pod['spec']['nodeName']}\"",
+                {"name": request["name"], "kind": "pods/binding"}))
+            return
+        bound = copy.deepcopy(without_resource_version(pod))
+        bound["spec"]["nodeName"] = target
+        status = bound.setdefault("status", {})
+        conditions = [c for c in status.get("conditions", []) if c.get("type") != "PodScheduled"]
+        conditions.append({"type": "PodScheduled", "status": "True", "lastProbeTime": None,
+                           "lastTransitionTime": self.now_text()})
+        status["conditions"] = conditions
+        key = self.key_for(info, pod["metadata"]["namespace"], pod["metadata"]["name"])
+        self.write(client, request, key, bound, expect_mod_revision=int(pod["metadata"]["resourceVersion"]),
+                   on_success_code=201, result_override=None)
+
+    def handle_eviction(self, client: str, request: dict, info: Any) -> None:
+        delete_request = dict(request, verb="delete", subresource=None, body=None)
+        self.handle_delete(client, delete_request, info)
+
+    # delete -----------------------------------------------------------------------------
+    def handle_delete(self, client: str, request: dict, info: Any) -> None:
+        current = self.cached(info, request.get("namespace"), request["name"])
+        if current is None:
+            self.respond(client, request, 404, self.not_found(info, request["name"]))
+            return
+        params = request.get("params") or {}
+        body = request.get("body") or {}
+        grace_s = params.get("gracePeriodSeconds", body.get("gracePeriodSeconds"))
+        policy = params.get("propagationPolicy", body.get("propagationPolicy"))
+        key = self.key_for(info, current["metadata"].get("namespace"), current["metadata"]["name"])
+        revision = int(current["metadata"]["resourceVersion"])
+        updated = self.graceful_delete(info, current, grace_s, policy)
+        if params.get("dryRun"):
+            self.respond(client, request, 200, updated or current)
+            return
+        if updated is None:
+            result = current if info.plural == "pods" else None
+            self.write(client, request, key, None, expect_mod_revision=revision, on_success_code=200, result_override=result)
+            return
+        if updated is current:
+            self.respond(client, request, 200, current)
+            return
+        self.write(client, request, key, without_resource_version(updated), expect_mod_revision=revision,
+                   on_success_code=200 if info.plural != "namespaces" else 200)
+
+    def graceful_delete(self, info: Any, current: dict, grace_s: Any, policy: str | None) -> dict | None:
+        """The object marked for deletion, or None when it is removed at once."""
+        metadata = current["metadata"]
+        finalizers = list(metadata.get("finalizers") or [])
+        if policy == "Foreground" and "foregroundDeletion" not in finalizers:
+            finalizers.append("foregroundDeletion")
+        if policy == "Orphan" and "orphan" not in finalizers:
+            finalizers.append("orphan")
+        spec_finalizers = (current.get("spec") or {}).get("finalizers") if info.plural == "namespaces" else None
+        grace = None
+        if info.plural == "pods":
+            default_grace = (current.get("spec") or {}).get("terminationGracePeriodSeconds", 30)
+            grace = default_grace if grace_s is None else int(grace_s)
+            if not current["spec"].get("nodeName") or current.get("status", {}).get("phase") in ("Succeeded", "Failed"):
+                grace = 0
+            if metadata.get("deletionTimestamp"):
+                if grace >= metadata.get("deletionGracePeriodSeconds", 0) and not finalizers:
+                    return current
+        if not finalizers and not spec_finalizers and not grace:
+            return None
+        if metadata.get("deletionTimestamp") and info.plural != "pods":
+            return current
+        updated = copy.deepcopy(current)
+        updated_metadata = updated["metadata"]
+        updated_metadata["finalizers"] = finalizers
+        if not finalizers:
+            updated_metadata.pop("finalizers")
+        updated_metadata["deletionGracePeriodSeconds"] = grace or 0
+        deadline_ms = self.sim.start_epoch_ms + self.sim.now_ms + (grace or 0) * 1000
+        updated_metadata["deletionTimestamp"] = format_time(deadline_ms)
+        if info.plural == "namespaces":
+            updated["status"] = dict(updated.get("status") or {}, phase="Terminating")
+        return updated
+
+    def handle_deletecollection(self, client: str, request: dict, info: Any) -> None:
+        self.respond(client, request, 405, validation.status_error(
+            405, "MethodNotAllowed", "deletecollection is served by the Kubernetes API front end"))
+
+
+def paginate(items: list, params: dict, revision: int) -> tuple:
+    limit = params.get("limit")
+    start = 0
+    token = params.get("continue")
+    if token:
+        try:
+            decoded = json.loads(base64.urlsafe_b64decode(token.encode()).decode())
+            start = int(decoded["start"])
+        except (ValueError, KeyError, TypeError):
+            raise SelectorError("continue key is not valid")
+    if not limit:
+        return items[start:], None, 0
+    limit = int(limit)
+    page = items[start:start + limit]
+    if start + limit >= len(items):
+        return page, None, 0
+    next_token = base64.urlsafe_b64encode(json.dumps({"start": start + limit, "rv": revision}).encode()).decode()
+    return page, next_token, len(items) - start - limit
+
+
+def scale_of(obj: dict, info: Any) -> dict:
+    spec = obj.get("spec") or {}
+    status = obj.get("status") or {}
+    selector = spec.get("selector") or {}
+    match_labels = selector.get("matchLabels") or {}
+    return {
+        "apiVersion": "autoscaling/v1", "kind": "Scale",
+        "metadata": {"name": obj["metadata"]["name"], "namespace": obj["metadata"].get("namespace"),
+                     "uid": obj["metadata"].get("uid"), "resourceVersion": obj["metadata"].get("resourceVersion"),
+                     "creationTimestamp": obj["metadata"].get("creationTimestamp")},
+        "spec": {"replicas": spec.get("replicas", 0)},
+        "status": {"replicas": status.get("replicas", 0),
+                   "selector": ",".join(f"{key}={value}" for key, value in sorted(match_labels.items()))},
+    }
+
+
+def success_status(info: Any, name: str | None) -> dict:
+    return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
+            "details": {"name": name, "group": info.group, "kind": info.plural}}
+
+
+def _name_of(body: Any) -> str | None:
+    if isinstance(body, dict):
+        return (body.get("metadata") or {}).get("name")
+    return None
+
+
+RANDOM_SUFFIX_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
+
+
+def random_suffix(rng: Any, length: int = 5) -> str:
+    return "".join(rng.choice(RANDOM_SUFFIX_ALPHABET) for _ in range(length))
+
+
+def random_uid(rng: Any) -> str:
+    value = rng.getrandbits(128)
+    text = f"{value:032x}"
+    return f"{text[:8]}-{text[8:12]}-4{text[13:16]}-{'89ab'[int(text[16], 16) % 4]}{text[17:20]}-{text[20:32]}"
+
+
+def system_objects() -> list[dict]:
+    namespaces = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
+                  for name in ("default", "kube-system", "kube-public", "kube-node-lease")]
+    kubernetes_service = {
+        "apiVersion": "v1", "kind": "Service",
+        "metadata": {"name": "kubernetes", "namespace": "default",
+                     "labels": {"component": "apiserver", "provider": "kubernetes"}},
+        "spec": {"type": "ClusterIP", "clusterIP": "10.96.0.1", "sessionAffinity": "None",
+                 "ports": [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": 6443}]}}
+    priority_classes = [
+        {"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass", "metadata": {"name": name},
+         "value": value, "preemptionPolicy": "PreemptLowerPriority",
+         "description": description}
+        for name, value, description in (
+            ("system-node-critical", 2000001000, "Used for system critical pods that must not be moved from their current node."),
+            ("system-cluster-critical", 2000000000, "Used for system critical pods that must run in the cluster, but can be moved to another node if necessary."))]
+    return namespaces + [kubernetes_service] + priority_classes

@@ -1,0 +1,252 @@
+"""A whole simulated cluster built from a scenario: machines, components, faults, time travel.
+
+`Cluster` is the one entry point the CLI and the web app use. Actions (from the scenario's
+timeline, a learner or an instructor) enter the heap as entries for the `director` component, so
+they are part of the simulation's own history and replay exactly.
+"""
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+from .apiserver.server import KubeApiServer
+from .engine import PRIORITY_ACTION, Component, Event, Simulation, SimulationError
+from .kubectl import Kubectl
+from .network import Network
+
+SNAPSHOT_INTERVAL_MS = 60_000
+MAX_KEPT_SNAPSHOTS = 240
+DEFAULT_SEED = 1
+
+
+class Director(Component):
+    """Applies actions: faults to machines and processes directly, API actions through kubectl."""
+
+    kind = "director"
+
+    def __init__(self, sim: Simulation, layout: dict):
+        super().__init__(sim, "director", None)
+        self.layout = layout
+
+    def on_action(self, action: dict) -> None:
+        name = action["action"]
+        self.emit("action", action.get("target") or "", dict(action))
+        if name in API_ACTIONS:
+            self.sim.components["kubectl"].run_action(action)
+            return
+        getattr(self, "do_" + name.replace(".", "_"))(action)
+
+    # Machines -----------------------------------------------------------------------------
+    def components_on(self, machine: str) -> list[Component]:
+        return [component for component in self.sim.components.values() if component.node == machine]
+
+    def machine_down(self, machine: str) -> None:
+        self.sim.network.set_machine_down(machine, True)
+        for component in self.components_on(machine):
+            component.stop()
+        self.emit("machine.down", machine, {"machine": machine})
+
+    def machine_up(self, machine: str) -> None:
+        self.sim.network.set_machine_down(machine, False)
+        for component in self.components_on(machine):
+            if component.name not in self.layout["stopped_by_action"]:
+                component.start()
+        self.emit("machine.up", machine, {"machine": machine})
+
+    def do_node_fail(self, action: dict) -> None:
+        self.machine_down(action["target"])
+
+    def do_node_recover(self, action: dict) -> None:
+        self.machine_up(action["target"])
+
+    do_controlplane_fail = do_node_fail
+    do_controlplane_recover = do_node_recover
+
+    def do_node_delete(self, action: dict) -> None:
+        self.machine_down(action["target"])
+        cloud = self.sim.components.get("cloud")
+        if cloud is not None:
+            cloud.remove_machine(action["target"])
+
+    # Processes ------------------------------------------------------------------------------
+    def stop_process(self, name: str) -> None:
+        self.layout["stopped_by_action"][name] = True
+        self.sim.components[name].stop()
+        self.emit("process.stop", name, {"process": name})
+
+    def start_process(self, name: str) -> None:
+        self.layout["stopped_by_action"].pop(name, None)
+        component = self.sim.components[name]
+        if not self.sim.network.machines_down.get(component.node or "", False):
+            component.start()
+            self.emit("process.start", name, {"process": name})
+
+    def do_kubelet_stop(self, action: dict) -> None:
+        self.stop_process(f"kubelet-{action['target']}")
+
+    def do_kubelet_start(self, action: dict) -> None:
+        self.start_process(f"kubelet-{action['target']}")
+
+    def do_apiserver_fail(self, action: dict) -> None:
+        self.stop_process(f"kube-apiserver-{action['target']}")
+
+    def do_apiserver_recover(self, action: dict) -> None:
+        self.start_process(f"kube-apiserver-{action['target']}")
+
+    def etcd_member(self, target: str) -> str:
+        return target if target in self.layout["etcd_members"] else f"etcd-{target}"
+
+    def do_etcd_fail(self, action: dict) -> None:
+        self.stop_process(self.etcd_member(action["target"]))
+
+    def do_etcd_recover(self, action: dict) -> None:
+        self.start_process(self.etcd_member(action["target"]))
+
+    def do_container_crash(self, action: dict) -> None:
+        target = action["target"]
+        namespace, _, pod_name = target.rpartition("/")
+        for runtime_name in self.layout["runtimes"]:
+            runtime = self.sim.components[runtime_name]
+            if runtime.running and runtime.crash_container(namespace or "default", pod_name, action.get("container")):
+                return
+        self.emit("action.result", "", {"action": "container.crash", "target": target, "ok": False,
+                                        "message": f"no running container of pod {target}"})
+
+    # Network --------------------------------------------------------------------------------
+    def do_network_partition(self, action: dict) -> None:
+        if action.get("groups"):
+            self.sim.network.partition(action["groups"])
+        else:
+            self.sim.network.isolate(action["target"])
+        self.emit("network.partition", action.get("target") or "", {"groups": action.get("groups")})
+
+    def do_network_heal(self, action: dict) -> None:
+        self.sim.network.heal(action.get("target"))
+        self.emit("network.heal", action.get("target") or "", {})
+
+    # Traffic --------------------------------------------------------------------------------
+    def do_service_request(self, action: dict) -> None:
+        proxy = self.sim.components.get(f"kube-proxy-{action.get('from') or self.layout['workers'][0]}")
+        if proxy is not None and proxy.running:
+            proxy.on_service_request({"service": action["target"], "client": action.get("client", "curl")})
+
+
+API_ACTIONS = ("apply", "delete", "scale", "cordon", "uncordon", "drain", "rollout")
+
+
+class Cluster:
+    """A simulated cluster plus its history (recorded actions and periodic snapshots)."""
+
+    def __init__(self, sim: Simulation, scenario: Any, layout: dict):
+        self.sim = sim
+        self.scenario = scenario
+        self.layout = layout
+        self.recorded_actions: list[dict] = []
+        self.snapshots: list[list] = []
+        self.next_snapshot_ms = 0
+
+    # Building -------------------------------------------------------------------------------
+    @classmethod
+    def from_scenario(cls, scenario: Any, seed: int | None = None) -> "Cluster":
+        from .builder import build_simulation
+
+        root_seed = seed if seed is not None else (scenario.seed if scenario.seed is not None else DEFAULT_SEED)
+        sim, layout = build_simulation(scenario, root_seed)
+        cluster = cls(sim, scenario, layout)
+        for entry in scenario.timeline:
+            cluster.schedule_action(entry, record=False)
+        return cluster
+
+    @classmethod
+    def from_file(cls, path: str, seed: int | None = None) -> "Cluster":
+        from .scenario import load_scenario
+
+        return cls.from_scenario(load_scenario(path), seed)
+
+    # Actions --------------------------------------------------------------------------------
+    def schedule_action(self, action: dict, *, record: bool = True) -> None:
+        at_ms = max(int(action.get("at_ms", self.sim.now_ms)), self.sim.now_ms)
+        entry = {key: value for key, value in action.items() if key != "at_ms"}
+        self.sim.schedule(at_ms, PRIORITY_ACTION, "director", "action", entry)
+        if record:
+            self.recorded_actions.append(dict(entry, at_ms=at_ms, heap_seq=self.sim.heap_seq))
+
+    def apply_action(self, action: dict) -> None:
+        """Apply an action now (the learner pressed a button)."""
+        self.schedule_action(dict(action, at_ms=self.sim.now_ms))
+
+    # Running --------------------------------------------------------------------------------
+    def run_until(self, time_ms: int) -> list[Event]:
+        """Advance to time_ms, taking periodic snapshots on the way; returns the events emitted."""
+        events: list[Event] = []
+        while self.next_snapshot_ms <= time_ms:
+            self.sim.run_until(self.next_snapshot_ms)
+            events.extend(self.sim.drain_events())
+            self.take_periodic_snapshot()
+        self.sim.run_until(time_ms)
+        events.extend(self.sim.drain_events())
+        return events
+
+    def run_for(self, duration_ms: int) -> list[Event]:
+        return self.run_until(self.sim.now_ms + duration_ms)
+
+    def take_periodic_snapshot(self) -> None:
+        self.snapshots.append([self.sim.now_ms, json.dumps(self.sim.snapshot(), separators=(",", ":"))])
+        if len(self.snapshots) > MAX_KEPT_SNAPSHOTS:
+            # Thin out old snapshots: keep every other one of the older half.
+            half = len(self.snapshots) // 2
+            self.snapshots = self.snapshots[:half:2] + self.snapshots[half:]
+        self.next_snapshot_ms = self.sim.now_ms + SNAPSHOT_INTERVAL_MS
+
+    @property
+    def now_ms(self) -> int:
+        return self.sim.now_ms
+
+    # Time travel ------------------------------------------------------------------------------
+    def rewind(self, time_ms: int) -> list[Event]:
+        """Go back to time_ms and branch from there: later learner actions are forgotten."""
+        if time_ms > self.sim.now_ms:
+            raise ValueError("cannot rewind into the future")
+        usable = [entry for entry in self.snapshots if entry[0] <= time_ms]
+        if not usable:
+            raise ValueError("no snapshot that early")
+        snapshot_ms, snapshot_text = usable[-1]
+        state = json.loads(snapshot_text)
+        self.sim = Simulation.restore(state)
+        self.layout = self.sim.components["director"].layout
+        self.snapshots = [entry for entry in self.snapshots if entry[0] <= snapshot_ms]
+        self.next_snapshot_ms = snapshot_ms + SNAPSHOT_INTERVAL_MS
+        # Recorded actions scheduled after the snapshot was taken are not in its heap: replay them.
+        replay = [action for action in self.recorded_actions
+                  if action["heap_seq"] > state["heap_seq"] and action["at_ms"] <= time_ms]
+        self.recorded_actions = [action for action in self.recorded_actions if action["at_ms"] <= time_ms]
+        for action in replay:
+            entry = {key: value for key, value in action.items() if key not in ("at_ms", "heap_seq")}
+            self.sim.schedule(action["at_ms"], PRIORITY_ACTION, "director", "action", entry)
+            action["heap_seq"] = self.sim.heap_seq
+        events = []
+        self.sim.run_until(time_ms)
+        events.extend(self.sim.drain_events())
+        return events
+
+    # State export -------------------------------------------------------------------------------
+    def snapshot(self) -> dict:
+        self.sim.drain_events()
+        return {"simulation": self.sim.snapshot(), "recorded_actions": copy.deepcopy(self.recorded_actions)}
+
+    def etcd_objects(self) -> list[dict]:
+        """Every object in the simulated etcd, read from the member with the most applied state."""
+        members = [self.sim.components[name] for name in self.layout["etcd_members"]]
+        best = max(members, key=lambda member: member.applied_revision())
+        return [item for item in best.all_objects()]
+
+    def dump_list(self) -> dict:
+        return {"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": ""},
+                "items": self.etcd_objects()}
+
+    def component(self, name: str) -> Component:
+        component = self.sim.components.get(name)
+        if component is None:
+            raise SimulationError(f"no component {name}")
+        return component

@@ -1,0 +1,289 @@
+"""The discrete-event core: virtual clock, event heap, components and the typed event stream.
+
+Everything the simulation holds is plain data (numbers, strings, lists, dicts with string keys,
+random generators and objects that follow the state protocol below), so a snapshot is a generic
+walk over the components and a restore rebuilds them exactly.  No wall clock, no threads, no I/O.
+"""
+from __future__ import annotations
+
+import hashlib
+import heapq
+import importlib
+import random
+from typing import Any, Callable, Iterator
+
+from .timefmt import format_micro_time, format_time
+
+# Heap priorities: at one instant, learner actions apply before messages, messages before timers.
+PRIORITY_ACTION = 0
+PRIORITY_MESSAGE = 10
+PRIORITY_TIMER = 20
+
+# A component whose epoch is checked ignores timers armed before it last crashed or restarted.
+NO_EPOCH = -1
+
+MAX_EVENTS_PER_RUN = 50_000_000
+
+
+class SimulationError(Exception):
+    """An invariant of the simulation was broken: always a bug in cluster_sim, never bad input."""
+
+
+def derive_seed(root_seed: int, name: str) -> int:
+    digest = hashlib.sha256(f"{root_seed}/{name}".encode()).digest()
+    return int.from_bytes(digest[:8], "big")
+
+
+class Event:
+    """One entry of the typed event stream (see docs/events.md)."""
+
+    __slots__ = ("time_ms", "seq", "kind", "source", "target", "payload")
+
+    def __init__(self, time_ms: int, seq: int, kind: str, source: str, target: str, payload: dict):
+        self.time_ms = time_ms
+        self.seq = seq
+        self.kind = kind
+        self.source = source
+        self.target = target
+        self.payload = payload
+
+    def as_dict(self) -> dict:
+        return {"t": self.time_ms, "seq": self.seq, "kind": self.kind, "source": self.source,
+                "target": self.target, "payload": self.payload}
+
+    def __repr__(self) -> str:
+        return f"Event({self.time_ms}ms #{self.seq} {self.kind} {self.source}->{self.target} {self.payload})"
+
+
+# --- state protocol -------------------------------------------------------------------------
+# An object is serialisable when every attribute not named in its TRANSIENT tuple is plain data,
+# a random.Random, or another object of a class that also follows this protocol.
+
+def encode_state(value: Any) -> Any:
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, list):
+        return [encode_state(item) for item in value]
+    if isinstance(value, dict):
+        encoded = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise SimulationError(f"state dict key {key!r} is not a string")
+            encoded[key] = encode_state(item)
+        if "__class__" in encoded or "__rng__" in encoded:
+            raise SimulationError("state dict uses a reserved key")
+        return encoded
+    if isinstance(value, random.Random):
+        version, internal, gauss = value.getstate()
+        return {"__rng__": [version, list(internal), gauss]}
+    if isinstance(value, tuple):
+        raise SimulationError(f"tuple {value!r} in simulation state: use a list")
+    if hasattr(value, "__dict__"):
+        transient = getattr(type(value), "TRANSIENT", ())
+        attributes = {name: encode_state(item) for name, item in vars(value).items()
+                      if name not in transient}
+        cls = type(value)
+        return {"__class__": f"{cls.__module__}:{cls.__qualname__}", "state": attributes}
+    raise SimulationError(f"cannot snapshot a {type(value).__name__}")
+
+
+def decode_state(value: Any, sim: "Simulation") -> Any:
+    if isinstance(value, list):
+        return [decode_state(item, sim) for item in value]
+    if not isinstance(value, dict):
+        return value
+    if "__rng__" in value:
+        version, internal, gauss = value["__rng__"]
+        generator = random.Random()
+        generator.setstate((version, tuple(internal), gauss))
+        return generator
+    if "__class__" in value:
+        module_name, _, qualname = value["__class__"].partition(":")
+        cls: Any = importlib.import_module(module_name)
+        for part in qualname.split("."):
+            cls = getattr(cls, part)
+        instance = cls.__new__(cls)
+        for name, item in value["state"].items():
+            setattr(instance, name, decode_state(item, sim))
+        if hasattr(instance, "attach"):
+            instance.attach(sim)
+        return instance
+    return {key: decode_state(item, sim) for key, item in value.items()}
+
+
+class Component:
+    """A simulated process (etcd member, kube-apiserver, kubelet, ...), addressed by name.
+
+    Handlers are methods named ``on_<method>``; they receive the message body (and the sender's
+    name for network messages).  ``epoch`` grows on every crash and restart so that timers armed
+    by an earlier incarnation are ignored.
+    """
+
+    TRANSIENT = ("sim",)
+    kind = "component"
+
+    def __init__(self, sim: "Simulation", name: str, node: str | None):
+        self.sim = sim
+        self.name = name
+        self.node = node
+        self.running = True
+        self.epoch = 0
+        self.rng = random.Random(derive_seed(sim.seed, name))
+
+    def attach(self, sim: "Simulation") -> None:
+        self.sim = sim
+
+    # Timers -----------------------------------------------------------------------------
+    def after(self, delay_ms: int, method: str, payload: Any = None) -> None:
+        self.sim.schedule(self.sim.now_ms + delay_ms, PRIORITY_TIMER, self.name, method, payload, self.epoch)
+
+    # Messages ---------------------------------------------------------------------------
+    def send(self, target: str, method: str, body: Any) -> None:
+        self.sim.network.send(self, target, method, body)
+
+    def emit(self, kind: str, target: str, payload: dict) -> None:
+        self.sim.emit(kind, self.name, target, payload)
+
+    def now_text(self) -> str:
+        """The virtual clock as a Kubernetes timestamp (metav1.Time)."""
+        return format_time(self.sim.start_epoch_ms + self.sim.now_ms)
+
+    def now_micro_text(self) -> str:
+        return format_micro_time(self.sim.start_epoch_ms + self.sim.now_ms)
+
+    # Lifecycle --------------------------------------------------------------------------
+    def stop(self) -> None:
+        """The process dies: volatile state is lost, timers are void."""
+        if not self.running:
+            return
+        self.running = False
+        self.epoch += 1
+        self.on_stop()
+
+    def start(self) -> None:
+        if self.running:
+            return
+        self.running = True
+        self.epoch += 1
+        self.on_start()
+
+    def on_stop(self) -> None:
+        pass
+
+    def on_start(self) -> None:
+        pass
+
+
+class Simulation:
+    """Clock, heap and component registry. One instance per simulated cluster."""
+
+    TRANSIENT = ("listeners", "_handlers", "network")
+
+    def __init__(self, seed: int, start_epoch_ms: int = 0):
+        self.seed = seed
+        self.start_epoch_ms = start_epoch_ms
+        self.now_ms = 0
+        self.heap: list = []
+        self.heap_seq = 0
+        self.event_seq = 0
+        self.components: dict[str, Component] = {}
+        self.pending_events: list[Event] = []
+        self.listeners: list[Callable[[Event], None]] = []
+        self._handlers: dict = {}
+        self.network: Any = None
+
+    def rng_for(self, name: str) -> random.Random:
+        return random.Random(derive_seed(self.seed, name))
+
+    def add(self, component: Component) -> Component:
+        if component.name in self.components:
+            raise SimulationError(f"duplicate component name {component.name}")
+        self.components[component.name] = component
+        return component
+
+    def schedule(self, time_ms: int, priority: int, target: str, method: str, payload: Any,
+                 epoch: int = NO_EPOCH) -> None:
+        if time_ms < self.now_ms:
+            raise SimulationError(f"cannot schedule in the past: {time_ms} < {self.now_ms}")
+        self.heap_seq += 1
+        heapq.heappush(self.heap, (time_ms, priority, self.heap_seq, target, method, payload, epoch))
+
+    def emit(self, kind: str, source: str, target: str, payload: dict) -> Event:
+        self.event_seq += 1
+        event = Event(self.now_ms, self.event_seq, kind, source, target, payload)
+        self.pending_events.append(event)
+        for listener in self.listeners:
+            listener(event)
+        return event
+
+    def drain_events(self) -> list[Event]:
+        events, self.pending_events = self.pending_events, []
+        return events
+
+    def next_time_ms(self) -> int | None:
+        return self.heap[0][0] if self.heap else None
+
+    def step(self) -> bool:
+        """Run the earliest heap entry. Returns False when the heap is empty."""
+        if not self.heap:
+            return False
+        time_ms, _priority, _seq, target, method, payload, epoch = heapq.heappop(self.heap)
+        self.now_ms = time_ms
+        component = self.components[target]
+        if not component.running or (epoch != NO_EPOCH and epoch != component.epoch):
+            return True
+        if method == "net":
+            self.network.deliver(component, payload)
+            return True
+        key = (target, method)
+        handler = self._handlers.get(key)
+        if handler is None:
+            handler = getattr(component, "on_" + method)
+            self._handlers[key] = handler
+        handler(payload)
+        return True
+
+    def run_until(self, time_ms: int, max_events: int = MAX_EVENTS_PER_RUN) -> int:
+        """Advance the clock to ``time_ms``, running every entry due up to and including it."""
+        ran = 0
+        heap = self.heap
+        while heap and heap[0][0] <= time_ms:
+            self.step()
+            ran += 1
+            if ran > max_events:
+                raise SimulationError(f"more than {max_events} heap entries before {time_ms} ms")
+        if time_ms > self.now_ms:
+            self.now_ms = time_ms
+        return ran
+
+    def events_until(self, time_ms: int) -> Iterator[Event]:
+        self.run_until(time_ms)
+        yield from self.drain_events()
+
+    # Snapshot ---------------------------------------------------------------------------
+    def snapshot(self) -> dict:
+        if self.pending_events:
+            raise SimulationError("drain the event stream before taking a snapshot")
+        return {
+            "seed": self.seed,
+            "start_epoch_ms": self.start_epoch_ms,
+            "now_ms": self.now_ms,
+            "heap_seq": self.heap_seq,
+            "event_seq": self.event_seq,
+            "heap": [encode_state(list(entry)) for entry in sorted(self.heap)],
+            "network": encode_state(self.network),
+            "components": {name: encode_state(component) for name, component in self.components.items()},
+        }
+
+    @classmethod
+    def restore(cls, snapshot: dict) -> "Simulation":
+        sim = cls(snapshot["seed"], snapshot["start_epoch_ms"])
+        sim.now_ms = snapshot["now_ms"]
+        sim.heap_seq = snapshot["heap_seq"]
+        sim.event_seq = snapshot["event_seq"]
+        sim.heap = [tuple(decode_state(entry, sim)) for entry in snapshot["heap"]]
+        heapq.heapify(sim.heap)
+        sim.network = decode_state(snapshot["network"], sim)
+        for name, state in snapshot["components"].items():
+            sim.components[name] = decode_state(state, sim)
+        return sim
