@@ -439,6 +439,10 @@ class KubeApiServer(Component):
         if not isinstance(body, dict):
             self.respond(client, request, 400, validation.status_error(400, "BadRequest", "the body of the request was not an object"))
             return
+        decode_failure = validation.decode_error(info.plural, body)
+        if decode_failure is not None:
+            self.respond(client, request, decode_failure.get("code", 400), decode_failure)
+            return
         obj = self.prepare_create(client, request, info, body)
         if obj is None:
             return
@@ -475,7 +479,8 @@ class KubeApiServer(Component):
             metadata["generation"] = 1
         obj = defaults.apply_defaults(info.plural, obj)
         admitted = admission.admit_create(info.plural, obj, namespaces=self.cache.get("namespaces", {}),
-                                          priority_classes=self.cache.get("priorityclasses", {}), rng=self.rng)
+                                          priority_classes=self.cache.get("priorityclasses", {}), rng=self.rng,
+                                          service_accounts=self.cache.get("serviceaccounts", {}))
         if admitted.get("kind") == "Status":
             self.respond(client, request, admitted["code"], admitted)
             return None
@@ -564,8 +569,7 @@ class KubeApiServer(Component):
         return bool((body.get("metadata") or {}).get("resourceVersion"))
 
     def etcd_failure(self, response: dict) -> dict:
-        message = response.get("error") or ETCD_TIMEOUT_ERROR
-        return validation.status_error(500, "InternalError", message)
+        return validation.unknown_error(response.get("error") or ETCD_TIMEOUT_ERROR)
 
     # update / patch ---------------------------------------------------------------------
     def handle_update(self, client: str, request: dict, info: Any) -> None:
@@ -624,7 +628,12 @@ class KubeApiServer(Component):
             self.respond(client, request, 400, validation.status_error(
                 400, "BadRequest", f"the kind of the provided object ({candidate.get('kind')}) does not match {info.kind}"))
             return None
+        decode_failure = validation.decode_error(info.plural, candidate)
+        if decode_failure is not None:
+            self.respond(client, request, decode_failure.get("code", 400), decode_failure)
+            return None
         new = self.merge_server_fields(info, current, candidate, subresource)
+        new = defaults.apply_defaults(info.plural, new, operation="update")
         causes = validation.validate_update(info.plural, new, current)
         if causes:
             self.respond(client, request, 422, validation.invalid_status(info.group, info.kind, current["metadata"]["name"], causes))
@@ -726,6 +735,10 @@ class KubeApiServer(Component):
         current = self.cached(info, request.get("namespace"), request["name"])
         if current is None:
             self.respond(client, request, 404, self.not_found(info, request["name"]))
+            return
+        refusal = admission.admit_delete(info.plural, request["name"])
+        if refusal is not None:
+            self.respond(client, request, refusal.get("code", 403), refusal)
             return
         params = request.get("params") or {}
         body = request.get("body") or {}
