@@ -1,0 +1,42 @@
+# make run    serve the app on http://127.0.0.1:$(PORT)  (PORT=8000 by default)
+# make test   run the whole test suite
+# make bench  run every bench/bench_*.py (quick sizes unless BENCH_FULL=1)
+# Each target first installs what it needs: .venv + requirements.txt, then Debian packages.
+
+PORT ?= 8000
+PYTHON ?= python3
+VENV_PYTHON := .venv/bin/python
+PO_FILES := $(wildcard web/locale/*/LC_MESSAGES/django.po)
+MO_FILES := $(PO_FILES:.po=.mo)
+
+.PHONY: run test bench venv system-packages-run system-packages-test migrate clean
+
+run: venv system-packages-run $(MO_FILES) migrate
+	exec .venv/bin/daphne -b 127.0.0.1 -p $(PORT) web.asgi:application
+
+test: venv system-packages-test $(MO_FILES)
+	@$(VENV_PYTHON) -m pytest; status=$$?; \
+	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests; that is a failure" >&2; fi; \
+	exit $$status
+
+bench: venv system-packages-test
+	@if [ -f bench/run_all.py ]; then $(VENV_PYTHON) bench/run_all.py; else echo "make bench: no bench/run_all.py"; fi
+
+venv:
+	@PYTHON=$(PYTHON) scripts/ensure-venv.sh
+
+system-packages-run:
+	@scripts/ensure-system-packages.sh run
+
+system-packages-test:
+	@scripts/ensure-system-packages.sh test
+
+migrate: venv
+	$(VENV_PYTHON) manage.py migrate --noinput -v 0
+
+# Translations: rebuild a catalogue when its .po changed (msgfmt comes from gettext).
+%.mo: %.po
+	msgfmt --check -o $@ $<
+
+clean:
+	rm -rf var/test-db-*.sqlite3 .pytest_cache
