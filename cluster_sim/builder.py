@@ -50,7 +50,8 @@ def machine_ip(index: int, control_plane: bool) -> str:
 def build_simulation(scenario: Any, seed: int) -> tuple[Simulation, dict]:
     sim = Simulation(seed, scenario.start_epoch_ms)
     network_config = scenario.network or {}
-    Network(sim, latency_ms=int(network_config.get("latencyMs", 1)), jitter_ms=int(network_config.get("jitterMs", 1)))
+    Network(sim, latency_ms=int(network_config.get("latency_ms", 1)), jitter_ms=int(network_config.get("jitter_ms", 1)),
+            loss=float(network_config.get("loss", 0.0)))
     control_plane = scenario.control_plane
     cp_nodes = list(control_plane["nodes"])
     stacked = control_plane["etcd"] == "stacked"
@@ -72,7 +73,8 @@ def build_simulation(scenario: Any, seed: int) -> tuple[Simulation, dict]:
         sim.add(KubeScheduler(sim, f"kube-scheduler-{node}", node, local))
         sim.add(KubeControllerManager(sim, f"kube-controller-manager-{node}", node, local, {}))
         sim.add(CloudControllerManager(sim, f"cloud-controller-manager-{node}", node, local, {}))
-        add_node_agents(sim, control_plane_node_config(node, index, stacked), apiservers)
+        spec = control_plane["node_specs"][index]
+        add_node_agents(sim, control_plane_node_config(spec, index, stacked), apiservers)
         machines[node] = {"exists": True}
     for index, worker in enumerate(scenario.workers):
         add_node_agents(sim, worker_node_config(worker, index), apiservers)
@@ -98,7 +100,8 @@ def rotate(names: list[str], key: str) -> list[str]:
     return names[offset:] + names[:offset]
 
 
-def control_plane_node_config(node: str, index: int, stacked: bool) -> dict:
+def control_plane_node_config(spec: dict, index: int, stacked: bool) -> dict:
+    node = spec["name"]
     components = (["etcd"] if stacked else []) + ["kube-apiserver", "kube-controller-manager", "kube-scheduler",
                                                    "cloud-controller-manager"]
     static_pods = []
@@ -108,11 +111,9 @@ def control_plane_node_config(node: str, index: int, stacked: bool) -> dict:
                             "image": image, "requests": STATIC_POD_REQUESTS[component], "tier": component})
     images = NODE_IMAGES + [{"names": [image], "sizeBytes": size} for image, size in
                             (CONTROL_PLANE_IMAGES[c] for c in components)]
-    return base_node_config(node, "control-plane", machine_ip(index, True), {"cpu": "2", "memory": "4Gi", "pods": "110",
-                                                                            "ephemeral-storage": "20Gi"},
-                            {"node-role.kubernetes.io/control-plane": ""},
-                            [{"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}],
-                            images, None, static_pods)
+    images += [{"names": [image["name"]], "sizeBytes": image["sizeBytes"]} for image in spec.get("images", [])]
+    return base_node_config(node, "control-plane", machine_ip(index, True), spec["allocatable"], spec.get("labels", {}),
+                            spec.get("taints", []), images, spec.get("zone"), static_pods)
 
 
 def worker_node_config(worker: dict, index: int) -> dict:

@@ -25,6 +25,7 @@ class Network:
         # machine -> partition group; machines in different groups cannot reach each other.
         self.partition_group: dict[str, str] = {}
         self.dropped_messages = 0
+        self.last_arrival_ms: dict[str, int] = {}
         sim.network = self
 
     def attach(self, sim: Simulation) -> None:
@@ -58,6 +59,13 @@ class Network:
             self.dropped_messages += 1
             return False
         arrival_ms = self.sim.now_ms + self.latency_between(sender.node, target_machine)
+        if self.jitter_ms:
+            # One connection delivers in order (TCP): never overtake an earlier message on it.
+            link = sender.name + ">" + target
+            last_arrival_ms = self.last_arrival_ms.get(link, 0)
+            if arrival_ms < last_arrival_ms:
+                arrival_ms = last_arrival_ms
+            self.last_arrival_ms[link] = arrival_ms
         self.sim.schedule(arrival_ms, PRIORITY_MESSAGE, target, "net", [sender.name, sender.node, method, body])
         return True
 

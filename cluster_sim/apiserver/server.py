@@ -63,6 +63,7 @@ class KubeApiServer(Component):
         self.watchers: dict[str, dict] = {}
         self.next_watch_id = 0
         self.etcd_watch_id: str | None = None
+        self.etcd_watch_epoch = 0
         self.last_compaction_revision = 0
 
     # Lifecycle --------------------------------------------------------------------------
@@ -131,13 +132,12 @@ class KubeApiServer(Component):
     def start_etcd_watch(self) -> None:
         self.next_watch_id += 1
         self.etcd_watch_id = f"{self.name}/cache/{self.next_watch_id}"
-        self.etcd_request({"op": "watch", "watch_id": self.etcd_watch_id, "prefix": "/registry/",
-                           "start_revision": self.cache_revision + 1}, {"phase": "etcd_watch_started"})
-
-    def after_etcd_watch_started(self, _continuation: dict, response: dict) -> None:
-        if not response.get("ok"):
-            self.etcd_watch_id = None
-            return
+        self.etcd_watch_epoch = self.sim.components[self.etcd_endpoint()].epoch
+        self.next_etcd_id += 1
+        # A watch gets no reply, only notifications (or a cancellation when compacted).
+        self.send(self.etcd_endpoint(), "etcd_request", {
+            "id": self.next_etcd_id, "op": "watch", "watch_id": self.etcd_watch_id, "prefix": "/registry/",
+            "start_revision": self.cache_revision + 1})
         if not self.ready:
             self.ready = True
             self.emit("apiserver.ready", self.name, {"revision": self.cache_revision})
@@ -171,6 +171,9 @@ class KubeApiServer(Component):
         self.after(ETCD_WATCH_CHECK_MS, "etcd_watch_check", None)
         endpoint = self.sim.components[self.etcd_endpoint()]
         alive = endpoint.running and self.sim.network.reachable(self.node, endpoint.node)
+        if alive and self.etcd_watch_id is not None and endpoint.epoch != self.etcd_watch_epoch:
+            # The member restarted since the watch began: its stream is gone with the old process.
+            self.etcd_watch_id = None
         if not alive:
             if self.etcd_watch_id is not None:
                 self.etcd_watch_id = None
