@@ -127,9 +127,11 @@ class Director(Component):
 
     # Traffic --------------------------------------------------------------------------------
     def do_service_request(self, action: dict) -> None:
-        proxy = self.sim.components.get(f"kube-proxy-{action.get('from') or self.layout['workers'][0]}")
-        if proxy is not None and proxy.running:
-            proxy.on_service_request({"service": action["target"], "client": action.get("client", "curl")})
+        node = action.get("from") or self.layout["workers"][0]
+        proxy = self.sim.components.get(f"kube-proxy-{node}")
+        # The node's iptables rules route traffic even while the kube-proxy process is down.
+        if proxy is not None and not self.sim.network.machines_down.get(node, False):
+            proxy.on_service_request({"service": action["target"], "client": action.get("client") or "curl"})
 
 
 API_ACTIONS = ("apply", "delete", "scale", "cordon", "uncordon", "drain", "rollout")
