@@ -563,6 +563,10 @@ class KubeApiServer(Component):
         # No resourceVersion precondition: retry against the state etcd just returned, as
         # GuaranteedUpdate does.
         latest = with_resource_version(current["value"], current["mod_revision"])
+        if request["verb"] == "delete" or request.get("subresource") == "eviction":
+            self.delete_object(client, dict(request, verb="delete", subresource=None), info, latest,
+                               retries=continuation["retries"] + 1)
+            return
         self.mutate(client, request, info, latest, retries=continuation["retries"] + 1)
 
     def precondition_given(self, request: dict) -> bool:
@@ -743,6 +747,9 @@ class KubeApiServer(Component):
         if refusal is not None:
             self.respond(client, request, refusal.get("code", 403), refusal)
             return
+        self.delete_object(client, request, info, current, retries=0)
+
+    def delete_object(self, client: str, request: dict, info: Any, current: dict, *, retries: int) -> None:
         params = request.get("params") or {}
         body = request.get("body") or {}
         grace_s = params.get("gracePeriodSeconds", body.get("gracePeriodSeconds"))
@@ -755,13 +762,14 @@ class KubeApiServer(Component):
             return
         if updated is None:
             result = current if info.plural == "pods" else None
-            self.write(client, request, key, None, expect_mod_revision=revision, on_success_code=200, result_override=result)
+            self.write(client, request, key, None, expect_mod_revision=revision, on_success_code=200,
+                       retries=retries, result_override=result)
             return
         if updated is current:
             self.respond(client, request, 200, current)
             return
         self.write(client, request, key, without_resource_version(updated), expect_mod_revision=revision,
-                   on_success_code=200 if info.plural != "namespaces" else 200)
+                   on_success_code=200, retries=retries)
 
     def graceful_delete(self, info: Any, current: dict, grace_s: Any, policy: str | None) -> dict | None:
         """The object marked for deletion, or None when it is removed at once."""
