@@ -18,6 +18,7 @@ from .node.runtime import ContainerRuntime
 from .scheduler.component import KubeScheduler
 
 KUBERNETES_VERSION = "v1.33.0"
+BOOTSTRAP_DEADLINE_MS = 180_000
 ETCD_IMAGE = "registry.k8s.io/etcd:3.5.21-0"
 CONTROL_PLANE_IMAGES = {
     "etcd": (ETCD_IMAGE, 23_600_000),
@@ -133,9 +134,14 @@ def base_node_config(name: str, role: str, ip: str, allocatable: dict, labels: d
 
 def schedule_bootstrap(sim: Simulation, scenario: Any) -> None:
     """kubeadm's add-ons, then the scenario's own objects, applied at time 0 with retries."""
-    for manifest in kubeadm_addons() + list(scenario.objects):
+    for manifest in kubeadm_addons():
         sim.schedule(0, PRIORITY_ACTION, "director", "action",
-                     {"action": "apply", "object": manifest, "retry_until_ms": 120_000, "source": "bootstrap"})
+                     {"action": "apply", "object": manifest, "retry_until_ms": BOOTSTRAP_DEADLINE_MS, "source": "bootstrap"})
+    node_count = len(scenario.control_plane["nodes"]) + len(scenario.workers)
+    for manifest in scenario.objects:
+        sim.schedule(0, PRIORITY_ACTION, "director", "action",
+                     {"action": "apply", "object": manifest, "retry_until_ms": BOOTSTRAP_DEADLINE_MS, "source": "scenario",
+                      "wait_for_ready_nodes": node_count})
 
 
 def kubeadm_addons() -> list[dict]:

@@ -295,6 +295,10 @@ class ApiComponent(Component):
         self.api = ApiClient(self, api_servers, user_agent)
         self.elector: LeaderElector | None = None
 
+    def attach(self, sim: Any) -> None:
+        super().attach(sim)
+        self.api.owner = self
+
     # Leader election (kube-scheduler, kube-controller-manager, cloud-controller-manager) ---
     def start_leader_election(self, lease_name: str) -> None:
         identity = f"{self.node}_{random_uid(self.rng)}"

@@ -219,18 +219,19 @@ class Cluster:
         self.layout = self.sim.components["director"].layout
         self.snapshots = [entry for entry in self.snapshots if entry[0] <= snapshot_ms]
         self.next_snapshot_ms = snapshot_ms + SNAPSHOT_INTERVAL_MS
-        # Recorded actions scheduled after the snapshot was taken are not in its heap: replay them.
+        # Recorded actions scheduled after the snapshot was taken are not in its heap: replay each
+        # the way it first happened (the clock had reached its time, then it was scheduled), so
+        # the replayed history is the same to the heap sequence number.
         replay = [action for action in self.recorded_actions
                   if action["heap_seq"] > state["heap_seq"] and action["at_ms"] <= time_ms]
         self.recorded_actions = [action for action in self.recorded_actions if action["at_ms"] <= time_ms]
         for action in replay:
+            self.sim.run_until(action["at_ms"])
             entry = {key: value for key, value in action.items() if key not in ("at_ms", "heap_seq")}
             self.sim.schedule(action["at_ms"], PRIORITY_ACTION, "director", "action", entry)
             action["heap_seq"] = self.sim.heap_seq
-        events = []
         self.sim.run_until(time_ms)
-        events.extend(self.sim.drain_events())
-        return events
+        return self.sim.drain_events()
 
     # State export -------------------------------------------------------------------------------
     def snapshot(self) -> dict:

@@ -99,6 +99,25 @@ class Kubectl(ApiComponent):
 
     # apply ------------------------------------------------------------------------------
     def start_apply(self, action_id: str, action: dict) -> None:
+        if action.get("wait_for_ready_nodes"):
+            # `kubectl wait --for=condition=Ready nodes --all` before a scenario's own objects.
+            self.call(action_id, "list", "nodes", step="nodes_ready", params={"resourceVersion": "0"})
+            return
+        self.create_for_apply(action_id, action)
+
+    def continue_nodes_ready(self, action_id: str, action: dict, node_list: dict) -> None:
+        ready = [node for node in node_list["items"] if _is_ready(node)]
+        if len(ready) >= action["wait_for_ready_nodes"]:
+            self.create_for_apply(action_id, action)
+            return
+        progress = self.actions[action_id]
+        if self.sim.now_ms + BOOTSTRAP_RETRY_MS <= action.get("retry_until_ms", 0):
+            progress["retrying"] = True
+            self.after(BOOTSTRAP_RETRY_MS, "retry_action", action)
+        else:
+            progress["failed"] = f"timed out waiting for {action['wait_for_ready_nodes']} Ready nodes"
+
+    def create_for_apply(self, action_id: str, action: dict) -> None:
         manifest = action["object"]
         info = kinds.resource_for_kind(manifest.get("apiVersion", ""), manifest.get("kind", ""))
         if info is None:
@@ -174,3 +193,10 @@ def _failure_text(body: Any) -> str:
         if "message" in body:
             return body["message"]
     return str(body)
+
+
+def _is_ready(node: dict) -> bool:
+    for condition in (node.get("status") or {}).get("conditions") or []:
+        if condition.get("type") == "Ready":
+            return condition.get("status") == "True"
+    return False

@@ -47,12 +47,15 @@ class Network:
         if machine_a == machine_b:
             return 0
         if self.jitter_ms:
-            return self.latency_ms + self.rng.randint(0, self.jitter_ms)
+            return self.latency_ms + int(self.rng.random() * (self.jitter_ms + 1))
         return self.latency_ms
+
+    def faults_active(self) -> bool:
+        return bool(self.machines_down or self.partition_group)
 
     def send(self, sender: Component, target: str, method: str, body: Any) -> bool:
         target_machine = self.sim.components[target].node
-        if not self.reachable(sender.node, target_machine):
+        if (self.machines_down or self.partition_group) and not self.reachable(sender.node, target_machine):
             self.dropped_messages += 1
             return False
         if self.loss and sender.node != target_machine and self.rng.random() < self.loss:
@@ -71,10 +74,10 @@ class Network:
 
     def deliver(self, receiver: Component, envelope: list) -> None:
         sender_name, sender_machine, method, body = envelope
-        if not self.reachable(sender_machine, receiver.node):
+        if (self.machines_down or self.partition_group) and not self.reachable(sender_machine, receiver.node):
             self.dropped_messages += 1
             return
-        getattr(receiver, "on_" + method)(sender_name, body)
+        self.sim.handler(receiver, "on_" + method)(sender_name, body)
 
     # Faults ---------------------------------------------------------------------------
     def set_machine_down(self, machine: str, down: bool) -> None:

@@ -376,9 +376,12 @@ _CREATE_STRATEGY: dict[str, Callable[[dict], None]] = {
 
 def apply_defaults(resource: str, obj: dict, operation: str = "create") -> dict:
     """A new dict: ``obj`` with the scheme defaults and, for ``operation="create"``, the create
-    strategy of ``resource`` applied.  ``obj`` itself is never modified."""
-    result = copy.deepcopy(obj)
+    strategy of ``resource`` applied.  ``obj`` itself is never modified; a kind with nothing to
+    default on this operation (a Lease update, say) gets ``obj`` back as it is."""
     scheme_default = _SCHEME_DEFAULTS.get(resource)
+    if scheme_default is None and (operation != "create" or resource not in _CREATE_STRATEGY):
+        return obj
+    result = copy.deepcopy(obj)
     if scheme_default is not None:
         scheme_default(result)
     if operation == "create":

@@ -27,6 +27,7 @@ MAX_CONFLICT_RETRIES = 3
 GENERATION_RESOURCES = ("deployments", "replicasets", "daemonsets", "statefulsets")
 SERVICE_CIDR_SIZE = 1 << 20
 SYSTEM_OBJECTS_RETRY_MS = 1_000
+BINDING_SUCCESS = {"binding": "success"}
 
 
 def with_resource_version(obj: dict, revision: int) -> dict:
@@ -537,6 +538,10 @@ class KubeApiServer(Component):
         if not response["succeeded"]:
             self.write_conflict(continuation, response, info)
             return
+        if continuation["result"] is BINDING_SUCCESS or continuation["result"] == BINDING_SUCCESS:
+            self.respond(client, request, continuation["code"], {"kind": "Status", "apiVersion": "v1", "metadata": {},
+                                                                 "status": "Success", "code": 201})
+            return
         if continuation["deleted"]:
             result = continuation["result"] or success_status(info, request.get("name"))
             self.respond(client, request, continuation["code"], result)
@@ -547,6 +552,10 @@ class KubeApiServer(Component):
     def write_conflict(self, continuation: dict, response: dict, info: Any) -> None:
         client, request = continuation["client"], continuation["request"]
         name = request.get("name") or (request.get("body") or {}).get("metadata", {}).get("name", "")
+        if request.get("subresource") == "binding" and response.get("kv") and continuation["retries"] < MAX_CONFLICT_RETRIES:
+            latest = with_resource_version(response["kv"]["value"], response["kv"]["mod_revision"])
+            self.bind_pod(client, request, info, latest, retries=continuation["retries"] + 1)
+            return
         if request["verb"] == "create":
             created = (continuation.get("result") or {}).get("metadata", {}).get("name") or name
             if not created:
@@ -627,7 +636,8 @@ class KubeApiServer(Component):
         elif subresource == "scale":
             candidate = self.apply_scale(current, body)
         else:
-            candidate = copy.deepcopy(body) if isinstance(body, dict) else None
+            # Clients never change a body once sent, so it needs no copy: fields are replaced below.
+            candidate = body if isinstance(body, dict) else None
         if not isinstance(candidate, dict):
             self.respond(client, request, 400, validation.status_error(400, "BadRequest", "the body of the request was not an object"))
             return None
@@ -712,6 +722,9 @@ class KubeApiServer(Component):
         if pod is None:
             self.respond(client, request, 404, self.not_found(info, request["name"]))
             return
+        self.bind_pod(client, request, info, pod, retries=0)
+
+    def bind_pod(self, client: str, request: dict, info: Any, pod: dict, *, retries: int) -> None:
         target = ((request.get("body") or {}).get("target") or {}).get("name")
         if not target:
             self.respond(client, request, 422, validation.invalid_status("", "Binding", request["name"], [
@@ -731,7 +744,7 @@ class KubeApiServer(Component):
         status["conditions"] = conditions
         key = self.key_for(info, pod["metadata"]["namespace"], pod["metadata"]["name"])
         self.write(client, request, key, bound, expect_mod_revision=int(pod["metadata"]["resourceVersion"]),
-                   on_success_code=201, result_override=None)
+                   on_success_code=201, retries=retries, result_override=BINDING_SUCCESS)
 
     def handle_eviction(self, client: str, request: dict, info: Any) -> None:
         delete_request = dict(request, verb="delete", subresource=None, body=None)

@@ -83,10 +83,6 @@ class ControllerHost(ApiComponent):
         self.reset_volatile()
         self.start_leader_election(self.lease_name)
 
-    def attach(self, sim: Any) -> None:
-        super().attach(sim)
-        self.api.owner = self
-
     def reset_volatile(self) -> None:
         self.controllers: dict[str, Any] = {}
         self.recorders: dict[str, EventRecorder] = {}

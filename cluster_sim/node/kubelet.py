@@ -77,10 +77,6 @@ class Kubelet(ApiComponent):
         self.reset_volatile()
         self.after(0, "boot", None)
 
-    def attach(self, sim: Any) -> None:
-        super().attach(sim)
-        self.api.owner = self
-
     def reset_volatile(self) -> None:
         self.recorder = EventRecorder("kubelet", self.node_name)
         self.boot_id = ""

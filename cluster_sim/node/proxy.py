@@ -38,10 +38,6 @@ class KubeProxy(ApiComponent):
         self.sync_armed = False
         self.after(0, "boot", None)
 
-    def attach(self, sim: Any) -> None:
-        super().attach(sim)
-        self.api.owner = self
-
     def on_boot(self, _payload: Any) -> None:
         self.api.add_informer("services", "services")
         self.api.add_informer("endpointslices", "endpointslices")
