@@ -309,6 +309,8 @@ class ApiComponent(Component):
         if self.elector is None:
             return
         self.elector.tick(self)
+        if self.elector is None or not self.running:
+            return  # leadership was lost and the process exited
         self.after(self.elector.next_delay_ms(self), "leader_election_tick", None)
 
     def on_started_leading(self) -> None:

@@ -225,9 +225,18 @@ class ContainerRuntime(Component):
         record["state"] = RUNNING
         record["started_ms"] = self.sim.now_ms
         component = record.get("component")
+        if component and self.held_down_by_action(component):
+            # A process a learner failed (etcd.fail, apiserver.fail) crashes again at once, so the
+            # kubelet's restarts end in CrashLoopBackOff until the matching recover action.
+            self.exit_container(record, 1, "Error")
+            return
         if component and not self.sim.components[component].running:
             self.sim.components[component].start()
         self._changed(record["pod_uid"])
+
+    def held_down_by_action(self, component: str) -> bool:
+        director = self.sim.components.get("director")
+        return director is not None and component in director.layout["stopped_by_action"]
 
     def cri_StopContainer(self, sender: str, request: dict) -> None:
         record = self.containers.get(request["container_id"])
