@@ -119,7 +119,7 @@ class ApiClient:
         self.last_heard_ms = self.owner.sim.now_ms
         if pending is None:
             return
-        if pending["verb"] == "watch":
+        if pending["verb"] == "watch" and "informer" in pending["context"]:
             self._watch_established(pending["context"], body)
             return
         self.owner.on_api_result(pending["context"], body["code"], body["body"])
@@ -131,7 +131,7 @@ class ApiClient:
         refused = payload.get("refused", False)
         self.current_index = (self.current_index + 1) % len(self.api_servers)
         error = _connection_error(payload["server"], refused)
-        if pending["verb"] == "watch":
+        if pending["verb"] == "watch" and "informer" in pending["context"]:
             self._watch_failed(pending["context"]["informer"])
             return
         self.owner.on_api_result(pending["context"], 0, error)
@@ -225,6 +225,7 @@ class ApiClient:
         self.last_heard_ms = self.owner.sim.now_ms
         key = self._informer_for_watch(body["watch_id"])
         if key is None:
+            self.owner.on_unclaimed_watch_event(body)
             return
         informer = self.informers[key]
         obj = body["object"]
@@ -244,6 +245,8 @@ class ApiClient:
         key = self._informer_for_watch(body["watch_id"])
         if key is not None:
             self._watch_failed(key)
+        else:
+            self.owner.on_unclaimed_watch_event(dict(body, type="END"))
 
     def _informer_for_watch(self, watch_id: str) -> str | None:
         for key, informer in self.informers.items():
@@ -370,6 +373,9 @@ class ApiComponent(Component):
 
     def on_informer_event(self, informer: str, event_type: str, obj: dict, old: dict | None) -> None:
         pass
+
+    def on_unclaimed_watch_event(self, body: dict) -> None:
+        """A watch notification for a watch no informer owns (the raw watches of Kubectl)."""
 
     def on_stop(self) -> None:
         self.api.stop_informers()

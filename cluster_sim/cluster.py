@@ -31,6 +31,14 @@ class Director(Component):
 
     def on_action(self, action: dict) -> None:
         name = action["action"]
+        if name == "api.request":
+            # A person's own kubectl (through the web app's Kubernetes API): one request, no narration here;
+            # api.request / api.response events tell its story.
+            self.sim.components["kubectl"].on_raw_request(action)
+            return
+        if name == "api.unwatch":
+            self.sim.components["kubectl"].on_raw_unwatch(action)
+            return
         self.emit("action", action.get("target") or "", dict(action))
         if name in API_ACTIONS:
             self.sim.components["kubectl"].run_action(action)
@@ -177,6 +185,25 @@ class Cluster:
     def apply_action(self, action: dict) -> None:
         """Apply an action now (the learner pressed a button)."""
         self.schedule_action(dict(action, at_ms=self.sim.now_ms))
+
+    def submit_api_request(self, ticket: str, request: dict, timeout_ms: int = 60_000) -> None:
+        """Queue one Kubernetes API request from outside (recorded, so it replays exactly)."""
+        self.apply_action({"action": "api.request", "ticket": ticket, "request": request, "timeout_ms": timeout_ms})
+
+    def take_api_result(self, ticket: str) -> dict | None:
+        return self.sim.components["kubectl"].raw_results.pop(ticket, None)
+
+    def take_watch_events(self, ticket: str) -> list[dict]:
+        """Notifications of a raw watch started with submit_api_request(verb "watch") since last taken;
+        a final {"type": "END"} means the apiserver closed the watch."""
+        pending = self.sim.components["kubectl"].raw_watch_events
+        events = pending.get(ticket) or []
+        if events:
+            pending[ticket] = []
+        return events
+
+    def stop_watch(self, ticket: str) -> None:
+        self.apply_action({"action": "api.unwatch", "ticket": ticket})
 
     # Running --------------------------------------------------------------------------------
     def run_until(self, time_ms: int) -> list[Event]:

@@ -28,6 +28,9 @@ class Kubectl(ApiComponent):
         self.next_action_id = 0
         # Raw API calls made on behalf of a person's real kubectl (web layer); answers collected here.
         self.raw_results: dict[str, dict] = {}
+        # Raw watches: watch id -> {"ticket", "server"}; ticket -> notifications not yet taken.
+        self.raw_watches: dict[str, dict] = {}
+        self.raw_watch_events: dict[str, list] = {}
 
     # Raw requests (the Kubernetes API front end of the web app) ----------------------------
     def on_raw_request(self, payload: dict) -> None:
@@ -36,6 +39,23 @@ class Kubectl(ApiComponent):
                          name=request.get("name"), body=request.get("body"), subresource=request.get("subresource"),
                          params=request.get("params") or {}, context={"raw": payload["ticket"]},
                          timeout_ms=payload.get("timeout_ms", 30_000))
+
+    def on_unclaimed_watch_event(self, body: dict) -> None:
+        watch = self.raw_watches.get(body["watch_id"])
+        if watch is None:
+            return
+        self.raw_watch_events.setdefault(watch["ticket"], []).append(
+            {"type": body["type"], "object": body.get("object")})
+        if body["type"] == "END":
+            del self.raw_watches[body["watch_id"]]
+
+    def on_raw_unwatch(self, payload: dict) -> None:
+        """The person's kubectl hung up: stop the watch in the apiserver."""
+        for watch_id, watch in list(self.raw_watches.items()):
+            if watch["ticket"] == payload["ticket"]:
+                self.send(watch["server"], "api_unwatch", {"watch_id": watch_id})
+                del self.raw_watches[watch_id]
+        self.raw_watch_events.pop(payload["ticket"], None)
 
     # Scenario / learner actions -----------------------------------------------------------
     def run_action(self, action: dict) -> None:
@@ -53,6 +73,9 @@ class Kubectl(ApiComponent):
     def on_request_result(self, context: dict, code: int, body: Any) -> None:
         if "raw" in context:
             self.raw_results[context["raw"]] = {"code": code, "body": body}
+            if code == 200 and isinstance(body, dict) and "watch_id" in body:
+                self.raw_watches[body["watch_id"]] = {"ticket": context["raw"], "server": body["server"]}
+                self.raw_watch_events[context["raw"]] = []
             return
         action_id = context.get("action")
         progress = self.actions.get(action_id or "")
