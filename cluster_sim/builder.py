@@ -70,7 +70,8 @@ def build_simulation(scenario: Any, seed: int) -> tuple[Simulation, dict]:
     for index, node in enumerate(cp_nodes):
         etcd_endpoints = [f"etcd-{node}"] if stacked else etcd_members
         local = [f"kube-apiserver-{node}"]
-        sim.add(KubeApiServer(sim, f"kube-apiserver-{node}", node, etcd_endpoints))
+        apiserver = sim.add(KubeApiServer(sim, f"kube-apiserver-{node}", node, etcd_endpoints))
+        apiserver.advertise_address = machine_ip(index, True)
         sim.add(KubeScheduler(sim, f"kube-scheduler-{node}", node, local))
         sim.add(KubeControllerManager(sim, f"kube-controller-manager-{node}", node, local, {}))
         sim.add(CloudControllerManager(sim, f"cloud-controller-manager-{node}", node, local, {}))

@@ -130,7 +130,8 @@ class ApiClient:
             return
         refused = payload.get("refused", False)
         self.current_index = (self.current_index + 1) % len(self.api_servers)
-        error = _connection_error(payload["server"], refused)
+        server = self.owner.sim.components[payload["server"]]
+        error = _connection_error(getattr(server, "advertise_address", payload["server"]), refused)
         if pending["verb"] == "watch" and "informer" in pending["context"]:
             self._watch_failed(pending["context"]["informer"])
             return
@@ -282,12 +283,13 @@ class ApiClient:
         self.current_index = (self.current_index + 1) % len(self.api_servers)
 
 
-def _connection_error(server_name: str, refused: bool) -> dict:
+def _connection_error(address: str, refused: bool) -> dict:
+    """What Go's net/http reports: a reset from a host whose apiserver is down, or no answer at all."""
     if refused:
-        message = f"dial tcp {server_name}:6443: connect: connection refused"
+        message = f"dial tcp {address}:6443: connect: connection refused"
     else:
-        message = f"dial tcp {server_name}:6443: i/o timeout"
-    return {"error": REFUSED_ERROR if refused else TIMEOUT_ERROR, "message": message}
+        message = f"dial tcp {address}:6443: i/o timeout"
+    return {"error": REFUSED_ERROR if refused else TIMEOUT_ERROR, "message": message, "address": f"{address}:6443"}
 
 
 class ApiComponent(Component):

@@ -15,6 +15,8 @@ from .apiserver import kinds
 
 USER_AGENT = "kubectl/v1.33.0 (linux/amd64) kubernetes/8adc0f0"
 BOOTSTRAP_RETRY_MS = 1_000
+# client-go's transport gives up dialing a host that does not answer after 30 s.
+DIAL_TIMEOUT_MS = 30_000
 # No answer, apiserver not ready, namespace not there yet, etcd unavailable.
 RETRIABLE_CODES = (0, 403, 404, 500, 503)
 
@@ -68,7 +70,8 @@ class Kubectl(ApiComponent):
 
     def call(self, action_id: str, verb: str, resource: str, *, step: str, **arguments: Any) -> None:
         self.actions[action_id]["pending"] += 1
-        self.api.request(verb, resource, context={"action": action_id, "step": step}, **arguments)
+        self.api.request(verb, resource, context={"action": action_id, "step": step},
+                         timeout_ms=DIAL_TIMEOUT_MS, **arguments)
 
     def on_request_result(self, context: dict, code: int, body: Any) -> None:
         if "raw" in context:
@@ -210,9 +213,16 @@ class Kubectl(ApiComponent):
 
 
 def _failure_text(body: Any) -> str:
+    """The line kubectl prints for a failed request."""
     if isinstance(body, dict):
         if body.get("kind") == "Status":
-            return f"Error from server ({body.get('reason', '')}): {body.get('message', '')}"
+            reason = body.get("reason")
+            prefix = f"Error from server ({reason})" if reason else "Error from server"
+            return f"{prefix}: {body.get('message', '')}"
+        if body.get("error") == "connection refused":
+            return f"The connection to the server {body['address']} was refused - did you specify the right host or port?"
+        if body.get("error") == "timeout":
+            return f"Unable to connect to the server: {body['message']}"
         if "message" in body:
             return body["message"]
     return str(body)

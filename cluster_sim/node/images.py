@@ -3,7 +3,9 @@
 Names are normalised like docker/distribution's `ParseNormalizedNamed`: `nginx` is
 `docker.io/library/nginx:latest`. Digests are derived from the name (sha256 of it), so the same
 image has the same id on every node and in every run. An image "exists" unless its reference
-says otherwise: a tag or repository containing `doesnotexist`/`nonexistent` answers "not found";
+says otherwise: a tag or repository containing `doesnotexist`/`nonexistent` answers "not found",
+and so does a version tag of a well-known official image newer than its newest release (a typo
+such as `nginx:1.288`);
 a registry host under a reserved, never-resolving TLD (`.invalid`, `.example`, `.test`) or named
 `nonexistent...` fails DNS resolution. Both errors carry containerd 1.7's texts.
 """
@@ -32,6 +34,19 @@ KNOWN_SIZES = {
     "registry.k8s.io/pause": 320_000,
 }
 MISSING_MARKERS = ("doesnotexist", "does-not-exist", "nonexistent")
+# Newest release (as of Kubernetes v1.33's time, mid 2025) of official images learners use: a
+# version tag above it does not exist on the registry.
+NEWEST_RELEASES = {
+    "docker.io/library/nginx": [1, 29, 0],
+    "docker.io/library/busybox": [1, 37, 0],
+    "docker.io/library/alpine": [3, 22, 0],
+    "docker.io/library/redis": [8, 0, 2],
+    "docker.io/library/httpd": [2, 4, 63],
+    "docker.io/library/postgres": [17, 5],
+    "docker.io/library/python": [3, 13, 5],
+    "docker.io/library/ubuntu": [25, 4],
+    "registry.k8s.io/pause": [3, 10],
+}
 UNRESOLVABLE_SUFFIXES = (".invalid", ".example", ".test")
 
 
@@ -106,10 +121,21 @@ def pull_failure(image: str) -> str | None:
                 f'failed to resolve reference "{normalized}": failed to do request: '
                 f'Head "https://{domain}/v2/{path}/manifests/{tag or "latest"}": '
                 f"dial tcp: lookup {host} on 127.0.0.53:53: no such host")
-    if any(marker in (path + ":" + tag).lower() for marker in MISSING_MARKERS):
+    if any(marker in (path + ":" + tag).lower() for marker in MISSING_MARKERS) or \
+            _newer_than_newest_release(f"{domain}/{path}", tag):
         return (f'rpc error: code = NotFound desc = failed to pull and unpack image "{normalized}": '
                 f'failed to resolve reference "{normalized}": {normalized}: not found')
     return None
+
+
+def _newer_than_newest_release(repository_name: str, tag: str) -> bool:
+    """A version tag ("1.288", "7.2-alpine") above the repository's newest known release."""
+    newest = NEWEST_RELEASES.get(repository_name)
+    version_text = tag.split("-", 1)[0]
+    parts = version_text.split(".")
+    if newest is None or not all(part.isdigit() for part in parts):
+        return False
+    return [int(part) for part in parts] > newest[:len(parts)]
 
 
 def failure_is_dns(error: str) -> bool:

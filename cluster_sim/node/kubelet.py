@@ -177,10 +177,16 @@ class Kubelet(ApiComponent):
     def registered_as(self, node: dict) -> None:
         self.registered = True
         self.observe_node("ADDED", node)
+        # The status setters run on the Node as stored, so transitions (and NodeReady after the
+        # node controller's Unknown) are relative to what the API holds, not to this process.
+        for condition in (node.get("status") or {}).get("conditions") or []:
+            self.conditions[condition["type"]] = dict(condition)
         self.reported_status = nodestatus.without_heartbeats(node.get("status") or {})
         self.last_report_ms = self.sim.now_ms
         self.record_node_event("Normal", "NodeAllocatableEnforced", "Updated Node Allocatable limit across pods")
         self.create_mirror_pods()
+        # syncNodeStatus updates the status as soon as registration returns.
+        self.sync_node_status()
 
     def observe_node(self, event_type: str, node: dict) -> None:
         if event_type == "DELETED":
@@ -188,6 +194,7 @@ class Kubelet(ApiComponent):
             return
         self.node_uid = node["metadata"].get("uid")
         self.node_labels = node["metadata"].get("labels") or {}
+        self.adopt_unknown_conditions(node)
         cidr = (node.get("spec") or {}).get("podCIDR")
         if cidr and cidr != self.pod_cidr:
             self.pod_cidr = cidr
@@ -195,8 +202,22 @@ class Kubelet(ApiComponent):
                 self.trigger_sync(uid)
 
     # Node status ----------------------------------------------------------------------------
+    def adopt_unknown_conditions(self, node: dict) -> None:
+        """The node lifecycle controller set our conditions Unknown (only it writes Unknown).
+
+        tryUpdateNodeStatus compares against the Node as the API holds it, so the next status
+        sync reports the change back at once (with NodeReady) instead of waiting for the
+        5-minute report."""
+        for condition in (node.get("status") or {}).get("conditions") or []:
+            own = self.conditions.get(condition.get("type"))
+            if own is not None and condition.get("status") == "Unknown" and own["status"] != "Unknown":
+                self.conditions[condition["type"]] = dict(condition)
+
     def on_node_status_tick(self, _payload: Any) -> None:
         self.after(self.jittered(NODE_STATUS_UPDATE_MS, PERIOD_JITTER), "node_status_tick", None)
+        self.sync_node_status()
+
+    def sync_node_status(self) -> None:
         if not self.registered or self.node_status_in_flight:
             return
         status = self.compute_node_status()
@@ -1051,12 +1072,24 @@ class Kubelet(ApiComponent):
         """syncBatch: statuses (and deletions) that did not reach the API are sent again."""
         self.after(STATUS_SYNC_MS, "status_sync", None)
         for record in list(self.pods.values()):
+            if self.needs_reconcile(record):
+                record["status_acked"] = None
             if not record["status_in_flight"] and record.get("status_wanted") != record["status_acked"]:
                 self.send_pod_status(record)
             elif record["terminal"] and record["terminating"] and not record["inflight"]:
                 self.delete_when_synced(record)
         if self.registered:
             self.create_mirror_pods()
+
+    def needs_reconcile(self, record: dict) -> bool:
+        """needsReconcile: the API's pod status lost what we reported (e.g. the node lifecycle
+        controller set Ready=False while we were unreachable), so syncBatch sends it again."""
+        wanted = record.get("status_wanted")
+        if record["static"] or record["status_in_flight"] or wanted is None or wanted != record["status_acked"]:
+            return False
+        api_status = record["pod"].get("status") or {}
+        return (api_status.get("phase") != wanted.get("phase")
+                or kubelet_condition_statuses(api_status) != kubelet_condition_statuses(wanted))
 
     def build_pod_status(self, record: dict, view: dict) -> dict:
         pod = record["pod"]
@@ -1194,6 +1227,15 @@ class Kubelet(ApiComponent):
 
 
 # --- helpers -------------------------------------------------------------------------------------
+
+KUBELET_POD_CONDITIONS = ("PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady")
+
+
+def kubelet_condition_statuses(status: dict) -> dict:
+    """The statuses of the pod conditions the kubelet owns, by type."""
+    return {condition["type"]: condition.get("status") for condition in status.get("conditions") or []
+            if condition.get("type") in KUBELET_POD_CONDITIONS}
+
 
 def backoff_active(table: dict, key: str, event_ms: int, now_ms: int, *, since_event: bool, max_ms: int) -> bool:
     """flowcontrol.Backoff.IsInBackOffSince (since_event) / IsInBackOffSinceUpdate."""
