@@ -14,9 +14,14 @@ MO_FILES := $(PO_FILES:.po=.mo)
 run: venv system-packages-run $(MO_FILES) migrate
 	exec .venv/bin/daphne -b 127.0.0.1 -p $(PORT) web.asgi:application
 
+# Browser tests run in a second pytest call: Playwright keeps an event loop of its own running,
+# which must not meet the asyncio tests in one process.
 test: venv system-packages-test $(MO_FILES)
-	@$(VENV_PYTHON) -m pytest; status=$$?; \
-	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests; that is a failure" >&2; fi; \
+	@$(VENV_PYTHON) -m pytest -m "not browser"; status=$$?; \
+	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests; that is a failure" >&2; exit 5; fi; \
+	if [ $$status -ne 0 ]; then exit $$status; fi; \
+	$(VENV_PYTHON) -m pytest -m browser tests/browser; status=$$?; \
+	if [ $$status -eq 5 ]; then echo "make test: no browser tests collected; that is a failure" >&2; fi; \
 	exit $$status
 
 bench: venv system-packages-test

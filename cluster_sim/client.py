@@ -74,13 +74,15 @@ class ApiClient:
 
     # Choosing a server -------------------------------------------------------------------
     def _pick_server(self) -> str:
-        """First running, reachable apiserver starting at the current one (LB health checks)."""
+        """First healthy, reachable apiserver starting at the current one, as a load balancer
+        that probes /readyz would choose (a client with one server has no choice)."""
         sim = self.owner.sim
         count = len(self.api_servers)
         for offset in range(count):
             name = self.api_servers[(self.current_index + offset) % count]
             server = sim.components[name]
-            if server.running and sim.network.reachable(self.owner.node, server.node):
+            if server.running and sim.network.reachable(self.owner.node, server.node) and \
+                    (count == 1 or _etcd_reachable(sim, server)):
                 self.current_index = (self.current_index + offset) % count
                 return name
         return self.api_servers[self.current_index % count]
@@ -281,6 +283,15 @@ class ApiClient:
             if informer.watch_id and self.watch_server.get(informer.watch_id) == server_name:
                 self._watch_failed(key)
         self.current_index = (self.current_index + 1) % len(self.api_servers)
+
+
+def _etcd_reachable(sim: Any, server: Any) -> bool:
+    """kube-apiserver's /readyz fails while none of its etcd endpoints answers."""
+    for endpoint_name in getattr(server, "etcd_endpoints", ()):
+        endpoint = sim.components[endpoint_name]
+        if endpoint.running and sim.network.reachable(server.node, endpoint.node):
+            return True
+    return not getattr(server, "etcd_endpoints", None)
 
 
 def _connection_error(address: str, refused: bool) -> dict:
