@@ -820,7 +820,7 @@ def _action_fields(spec: ActionSpec, document: dict, topology: dict, source: str
 def _parse_action(document: Any, topology: dict, source: str, path: str, require_at: bool) -> dict:
     document = _mapping(document, source, path)
     action = _required(document, "action", source, path)
-    if action not in ACTIONS:
+    if not isinstance(action, str) or action not in ACTIONS:
         raise ScenarioError(source, _key(path, "action"), _unsupported(action, list(ACTIONS)))
     spec = ACTIONS[action]
     _mapping(document, source, path, ["at", "action"] + spec.fields())

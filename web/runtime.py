@@ -199,11 +199,14 @@ class ClusterRegistry:
         self.clusters: dict[str, LiveCluster] = {}
         self.lock = threading.RLock()
 
-    def create(self, *, scenario: Scenario, owner_session: str, seed: int | None = None) -> LiveCluster:
+    def create(self, *, scenario: Scenario, owner_session: str, seed: int | None = None,
+               paused: bool = False) -> LiveCluster:
+        """A new cluster at virtual time 0; ``paused`` keeps its clock there until resumed."""
         cluster = Cluster.from_scenario(scenario, seed)
         cluster_id = secrets.token_hex(8)
         live = LiveCluster(cluster_id=cluster_id, cluster=cluster, owner_session=owner_session,
                            scenario_name=scenario.name)
+        live.clock.paused = paused
         with self.lock:
             self.clusters[cluster_id] = live
         return live
@@ -212,7 +215,9 @@ class ClusterRegistry:
         return self.clusters.get(cluster_id)
 
     def by_secret(self, secret: str) -> LiveCluster | None:
-        for live in list(self.clusters.values()):
+        with self.lock:
+            candidates = list(self.clusters.values())
+        for live in candidates:
             if secrets.compare_digest(live.secret, secret):
                 return live
         return None
@@ -222,7 +227,8 @@ class ClusterRegistry:
             return self.clusters.pop(cluster_id, None) is not None
 
     def owned_by(self, session_key: str) -> list[LiveCluster]:
-        return [live for live in self.clusters.values() if live.owner_session == session_key]
+        with self.lock:
+            return [live for live in self.clusters.values() if live.owner_session == session_key]
 
 
 registry = ClusterRegistry()

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "channels",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and ReDoc files served locally: the docs pages work offline
     "django_htmx",
     "web",
     "lessons",
@@ -144,6 +145,18 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Kubernetes, from the inside",
     "DESCRIPTION": "API of the learning app that runs one simulated Kubernetes cluster per learner.",
     "VERSION": "0.1.0",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # Request and response bodies get separate components ("ClusterCreateRequest"), so the
+    # schema says exactly what each direction carries.
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_GENERATE_CHOICE_DESCRIPTION": False,
+    "SERVE_INCLUDE_SCHEMA": False,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",  # the default
+        "web.api.schema.forbid_unknown_fields",
+    ],
 }
 
 LOGGING = {
