@@ -138,46 +138,33 @@ class LiveCluster:
         when etcd has no quorum); the clock then jumps to the answer's time.
         """
         with self.lock:
-            self.advance()
-            ticket = f"t{next(self._tickets)}"
-            self.cluster.submit_api_request(ticket, request)
-            deadline = self.cluster.now_ms + API_ANSWER_HORIZON_MS
-            events: list[Event] = []
-            result = None
-            for _step in range(API_ANSWER_HORIZON_MS // API_ANSWER_STEP_MS + 1):
-                events.extend(self.cluster.run_until(min(self.cluster.now_ms + API_ANSWER_STEP_MS, deadline)))
-                result = self.cluster.take_api_result(ticket)
-                if result is not None or self.cluster.now_ms >= deadline:
-                    break
-            if self.clock.target_ms(wall_seconds()) < self.cluster.now_ms:
-                self.clock.reanchor(self.cluster.now_ms, wall_seconds())
-            self.publish(events)
-            if result is None:
-                return 504, None, events
-            return result["code"], result["body"], events
+            code, body, events, _ticket = self._request_and_wait(request, "t")
+            return code, body, events
 
-
-    # Watches (kubectl get -w, the Python client's watch) ---------------------------------------
     def start_watch(self, request: dict) -> tuple[int, Any, str]:
         """Open a watch in the simulated apiserver: (code, body, ticket). Read it with poll_watch."""
         with self.lock:
-            self.advance()
-            ticket = f"w{next(self._tickets)}"
-            self.cluster.submit_api_request(ticket, dict(request, verb="watch"))
-            deadline = self.cluster.now_ms + API_ANSWER_HORIZON_MS
-            result = None
-            events: list[Event] = []
-            for _step in range(API_ANSWER_HORIZON_MS // API_ANSWER_STEP_MS + 1):
-                events.extend(self.cluster.run_until(min(self.cluster.now_ms + API_ANSWER_STEP_MS, deadline)))
-                result = self.cluster.take_api_result(ticket)
-                if result is not None or self.cluster.now_ms >= deadline:
-                    break
-            if self.clock.target_ms(wall_seconds()) < self.cluster.now_ms:
-                self.clock.reanchor(self.cluster.now_ms, wall_seconds())
-            self.publish(events)
-            if result is None:
-                return 504, None, ticket
-            return result["code"], result["body"], ticket
+            code, body, _events, ticket = self._request_and_wait(dict(request, verb="watch"), "w")
+            return code, body, ticket
+
+    def _request_and_wait(self, request: dict, ticket_prefix: str) -> tuple[int, Any, list[Event], str]:
+        self.advance()
+        ticket = f"{ticket_prefix}{next(self._tickets)}"
+        self.cluster.submit_api_request(ticket, request)
+        deadline = self.cluster.now_ms + API_ANSWER_HORIZON_MS
+        events: list[Event] = []
+        result = None
+        for _step in range(API_ANSWER_HORIZON_MS // API_ANSWER_STEP_MS + 1):
+            events.extend(self.cluster.run_until(min(self.cluster.now_ms + API_ANSWER_STEP_MS, deadline)))
+            result = self.cluster.take_api_result(ticket)
+            if result is not None or self.cluster.now_ms >= deadline:
+                break
+        if self.clock.target_ms(wall_seconds()) < self.cluster.now_ms:
+            self.clock.reanchor(self.cluster.now_ms, wall_seconds())
+        self.publish(events)
+        if result is None:
+            return 504, None, events, ticket
+        return result["code"], result["body"], events, ticket
 
     def poll_watch(self, ticket: str) -> list[dict]:
         """Advance to now and return the watch's new notifications ({"type", "object"}; "END" closes)."""

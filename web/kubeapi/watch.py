@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import secrets
 import time
 from dataclasses import dataclass
 from typing import Any, AsyncIterator, Callable
@@ -61,26 +60,9 @@ class Watch:
 
 def open_watch(live: runtime.LiveCluster, request: dict, start_revision: str) -> tuple[int, Any, Watch | None]:
     """Register the watch in the simulated apiserver; (code, body, watch) as it answered."""
-    ticket = "watch-" + secrets.token_hex(8)
-    with live.lock:
-        live.advance()
-        live.cluster.submit_api_request(ticket, request)
-        deadline = live.cluster.now_ms + runtime.API_ANSWER_HORIZON_MS
-        result = None
-        events = []
-        for _step in range(runtime.API_ANSWER_HORIZON_MS // runtime.API_ANSWER_STEP_MS + 1):
-            events.extend(live.cluster.run_until(min(live.cluster.now_ms + runtime.API_ANSWER_STEP_MS, deadline)))
-            result = live.cluster.take_api_result(ticket)
-            if result is not None or live.cluster.now_ms >= deadline:
-                break
-        if live.clock.target_ms(runtime.wall_seconds()) < live.cluster.now_ms:
-            live.clock.reanchor(live.cluster.now_ms, runtime.wall_seconds())
-        live.publish(events)
-    if result is None:
-        return 504, None, None
-    body = result["body"]
-    if result["code"] != 200 or not isinstance(body, dict) or "watch_id" not in body:
-        return result["code"], body, None
+    code, body, ticket = live.start_watch(request)
+    if code != 200 or not isinstance(body, dict) or "watch_id" not in body:
+        return code, body, None
     return 200, body, Watch(live=live, ticket=ticket, server=body.get("server", ""), last_revision=start_revision)
 
 
