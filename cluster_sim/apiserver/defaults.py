@@ -270,6 +270,9 @@ def _endpoint_slice(obj: dict) -> None:
     for port in _list(obj.get("ports")):
         if isinstance(port, dict) and not port.get("protocol"):
             port["protocol"] = "TCP"
+        if isinstance(port, dict) and port.get("name") is None:
+            # discovery/v1 SetDefaults_EndpointPort: name is a pointer defaulted to "".
+            port["name"] = ""
 
 
 def _node(obj: dict) -> None:
@@ -341,8 +344,15 @@ def _prepare_workload(obj: dict) -> None:
     obj["status"] = {}
 
 
+def _prepare_replicaset(obj: dict) -> None:
+    # ReplicaSetStatus.replicas has no omitempty: an empty status still shows it.
+    obj["status"] = {"replicas": 0}
+
+
 def _prepare_daemonset(obj: dict) -> None:
-    obj["status"] = {}
+    # The four counters of DaemonSetStatus without omitempty.
+    obj["status"] = {"currentNumberScheduled": 0, "numberMisscheduled": 0, "desiredNumberScheduled": 0,
+                     "numberReady": 0}
     annotations = _dict(_dict(obj, "metadata"), "annotations")
     annotations.setdefault(DAEMONSET_TEMPLATE_GENERATION_ANNOTATION, "1")
 
@@ -367,7 +377,7 @@ def _prepare_namespace(obj: dict) -> None:
 _CREATE_STRATEGY: dict[str, Callable[[dict], None]] = {
     "pods": _prepare_pod,
     "deployments": _prepare_workload,
-    "replicasets": _prepare_workload,
+    "replicasets": _prepare_replicaset,
     "daemonsets": _prepare_daemonset,
     "services": _prepare_service,
     "namespaces": _prepare_namespace,

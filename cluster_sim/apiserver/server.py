@@ -14,13 +14,18 @@ from typing import Any
 
 from ..engine import Component
 from ..timefmt import format_time
-from . import admission, defaults, kinds, validation
+from . import admission, conversion, defaults, kinds, validation
 from .patch import PatchError, json_patch, merge_patch
 from .selectors import SelectorError, fields_match, labels_match, parse_field_selector, parse_label_selector
 
 ETCD_TIMEOUT_ERROR = "etcdserver: request timed out"
 ETCD_REQUEST_TIMEOUT_MS = 7_000
-WATCH_CACHE_HISTORY = 2_000
+# The watch cache keeps a window of recent events per resource (staging/.../cacher/watch_cache.go):
+# 100 events at first, doubled while the oldest one is younger than 75 s, up to 100 x 1024,
+# halved again when a quarter of the window is older than that.
+WATCH_CACHE_LOWER_CAPACITY = 100
+WATCH_CACHE_UPPER_CAPACITY = 100 * 1024
+WATCH_CACHE_FRESH_MS = 75_000
 COMPACTION_INTERVAL_MS = 5 * 60_000
 ETCD_WATCH_CHECK_MS = 1_000
 MAX_CONFLICT_RETRIES = 3
@@ -58,7 +63,11 @@ class KubeApiServer(Component):
         self.ready = False
         self.cache: dict[str, dict[str, dict]] = {}
         self.cache_revision = 0
-        self.history: list[list] = []
+        # resource -> {"events": [[revision, type, obj, old, record_ms]], "capacity", "floor"}:
+        # the window can replay every change after "floor" (the revision the cache was listed
+        # at, later the last event it evicted).
+        self.history: dict[str, dict] = {}
+        self.list_revision = 0
         self.next_etcd_id = 0
         self.pending_etcd: dict[str, dict] = {}
         self.watchers: dict[str, dict] = {}
@@ -124,7 +133,8 @@ class KubeApiServer(Component):
             if resource_name is not None:
                 self.cache.setdefault(resource_name, {})[kv["key"]] = with_resource_version(kv["value"], kv["mod_revision"])
         self.cache_revision = response["revision"]
-        self.history = []
+        self.history = {}
+        self.list_revision = self.cache_revision
         self.start_etcd_watch()
 
     def on_boot_retry(self, _payload: Any) -> None:
@@ -217,14 +227,35 @@ class KubeApiServer(Component):
             event_type = "MODIFIED" if old is not None else "ADDED"
         revision = kv["mod_revision"]
         self.cache_revision = max(self.cache_revision, revision)
-        self.history.append([revision, resource_name, event_type, obj, old])
-        if len(self.history) > WATCH_CACHE_HISTORY:
-            del self.history[: len(self.history) - WATCH_CACHE_HISTORY]
+        self.record_history(resource_name, [revision, event_type, obj, old, self.sim.now_ms])
         self.fan_out(resource_name, event_type, obj, old)
 
+    def history_window(self, resource_name: str) -> dict:
+        window = self.history.get(resource_name)
+        if window is None:
+            window = {"events": [], "capacity": WATCH_CACHE_LOWER_CAPACITY, "floor": self.list_revision}
+            self.history[resource_name] = window
+        return window
+
+    def record_history(self, resource_name: str, entry: list) -> None:
+        window = self.history_window(resource_name)
+        events = window["events"]
+        capacity = window["capacity"]
+        now_ms = entry[4]
+        if len(events) >= capacity and now_ms - events[0][4] < WATCH_CACHE_FRESH_MS:
+            window["capacity"] = min(capacity * 2, WATCH_CACHE_UPPER_CAPACITY)
+        elif len(events) >= capacity and now_ms - events[len(events) - capacity // 4][4] > WATCH_CACHE_FRESH_MS:
+            window["capacity"] = max(capacity // 2, WATCH_CACHE_LOWER_CAPACITY)
+        events.append(entry)
+        evicted = len(events) - window["capacity"]
+        if evicted > 0:
+            window["floor"] = events[evicted - 1][0]
+            del events[:evicted]
+
     def fan_out(self, resource_name: str, event_type: str, obj: dict, old: dict | None) -> None:
+        revision = int(obj["metadata"]["resourceVersion"])
         for watch_id, watcher in self.watchers.items():
-            if watcher["resource"] != resource_name:
+            if watcher["resource"] != resource_name or revision <= watcher["since_revision"]:
                 continue
             delivered = self.filter_for_watcher(watcher, event_type, obj, old)
             if delivered is not None:
@@ -259,7 +290,8 @@ class KubeApiServer(Component):
         self.emit("api.watch", watcher["client"], {
             "resource": watcher["resource"], "type": event_type, "name": metadata["name"],
             "namespace": metadata.get("namespace"), "resourceVersion": metadata["resourceVersion"]})
-        self.send(watcher["client"], "api_watch", {"watch_id": watch_id, "type": event_type, "object": obj})
+        self.send(watcher["client"], "api_watch", {"watch_id": watch_id, "type": event_type,
+                                                   "object": conversion.to_view(watcher["view"], obj)})
 
     # Compaction (the apiserver asks etcd to compact every 5 minutes) ------------------------
     def on_compaction(self, _payload: Any) -> None:
@@ -273,7 +305,8 @@ class KubeApiServer(Component):
 
     # Requests ---------------------------------------------------------------------------
     def on_api_request(self, sender: str, request: dict) -> None:
-        self.emit("api.request", sender, {
+        # The request travels client -> apiserver: the client is the event's source.
+        self.sim.emit("api.request", sender, self.name, {
             "id": request["id"], "verb": request["verb"], "resource": request["resource"],
             "namespace": request.get("namespace"), "name": request.get("name"),
             "subresource": request.get("subresource"), "userAgent": request.get("user_agent")})
@@ -345,7 +378,7 @@ class KubeApiServer(Component):
         subresource = request.get("subresource")
         if subresource == "scale":
             return scale_of(obj, kinds.RESOURCES[request["resource"]])
-        return obj
+        return conversion.to_view(request["resource"], obj)
 
     def handle_list(self, client: str, request: dict, info: Any) -> None:
         params = request.get("params") or {}
@@ -379,23 +412,27 @@ class KubeApiServer(Component):
         if continue_token:
             metadata["continue"] = continue_token
             metadata["remainingItemCount"] = remaining
-        body = {"apiVersion": info.api_version, "kind": info.kind + "List", "metadata": metadata, "items": selected}
+        items = [conversion.to_view(info.key, item) for item in selected]
+        body = {"apiVersion": info.api_version, "kind": info.kind + "List", "metadata": metadata, "items": items}
         self.respond(client, request, 200, body)
 
     # watch ------------------------------------------------------------------------------
     def handle_watch(self, client: str, request: dict, info: Any) -> None:
         params = request.get("params") or {}
-        watcher = {"client": client, "resource": info.plural,
+        watcher = {"client": client, "resource": info.plural, "view": info.key, "since_revision": 0,
                    "namespace": request.get("namespace") if info.namespaced else None,
                    "labels": parse_label_selector(params.get("labelSelector")),
                    "fields": parse_field_selector(params.get("fieldSelector"))}
         if request.get("name"):
             watcher["fields"] = watcher["fields"] + [["metadata.name", "=", request["name"]]]
         start = params.get("resourceVersion") or "0"
+        if start.isdigit():
+            # A client that saw a newer revision on another apiserver must not get it twice.
+            watcher["since_revision"] = int(start)
         replay = self.replay_since(watcher, start)
         if replay is None:
             self.respond(client, request, 410, validation.status_error(
-                410, "Expired", f"too old resource version: {start} ({self.oldest_revision()})"))
+                410, "Expired", f"too old resource version: {start} ({self.oldest_revision(info.plural)})"))
             return
         self.next_watch_id += 1
         watch_id = f"{self.name}/watch/{self.next_watch_id}"
@@ -404,8 +441,9 @@ class KubeApiServer(Component):
         for event_type, obj in replay:
             self.deliver_watch_event(watch_id, watcher, event_type, obj)
 
-    def oldest_revision(self) -> int:
-        return self.history[0][0] - 1 if self.history else self.cache_revision
+    def oldest_revision(self, resource_name: str) -> int:
+        window = self.history.get(resource_name)
+        return window["floor"] if window is not None else self.list_revision
 
     def replay_since(self, watcher: dict, start: str) -> list | None:
         if start == "0":
@@ -413,11 +451,12 @@ class KubeApiServer(Component):
         if not start.isdigit():
             return None
         revision = int(start)
-        if revision < self.oldest_revision():
+        if revision < self.oldest_revision(watcher["resource"]):
             return None
         replay = []
-        for entry_revision, resource_name, event_type, obj, old in self.history:
-            if entry_revision <= revision or resource_name != watcher["resource"]:
+        events = self.history_window(watcher["resource"])["events"]
+        for entry_revision, event_type, obj, old, _record_ms in events:
+            if entry_revision <= revision:
                 continue
             delivered = self.filter_for_watcher(watcher, event_type, obj, old)
             if delivered is not None:
@@ -439,7 +478,7 @@ class KubeApiServer(Component):
         if subresource == "eviction":
             self.handle_eviction(client, request, info)
             return
-        body = request.get("body")
+        body = conversion.to_storage(info.key, request.get("body"))
         if not isinstance(body, dict):
             self.respond(client, request, 400, validation.status_error(400, "BadRequest", "the body of the request was not an object"))
             return
@@ -451,7 +490,7 @@ class KubeApiServer(Component):
         if obj is None:
             return
         if (request.get("params") or {}).get("dryRun"):
-            self.respond(client, request, 201, with_resource_version(obj, self.cache_revision))
+            self.respond(client, request, 201, self.present(with_resource_version(obj, self.cache_revision), request))
             return
         key = self.key_for(info, obj["metadata"].get("namespace"), obj["metadata"]["name"])
         self.write(client, request, key, obj, expect_mod_revision=0, on_success_code=201)
@@ -622,7 +661,8 @@ class KubeApiServer(Component):
                        retries=retries, result_override=with_resource_version(new, expected))
             return
         stored = without_resource_version(new)
-        if stored == without_resource_version(current):
+        unchanged = stored == without_resource_version(current)
+        if unchanged and expected == int(current["metadata"]["resourceVersion"]):
             self.respond(client, request, 200, self.present(current, request))
             return
         self.write(client, request, key, stored, expect_mod_revision=expected, on_success_code=200, retries=retries)
@@ -637,7 +677,13 @@ class KubeApiServer(Component):
             candidate = self.apply_scale(current, body)
         else:
             # Clients never change a body once sent, so it needs no copy: fields are replaced below.
-            candidate = body if isinstance(body, dict) else None
+            candidate = conversion.to_storage(info.key, body) if isinstance(body, dict) else None
+        if isinstance(candidate, dict) and request["verb"] == "update":
+            body_name = (candidate.get("metadata") or {}).get("name")
+            if body_name and body_name != request["name"]:
+                self.respond(client, request, 400, validation.status_error(
+                    400, "BadRequest", f"the name of the object ({body_name}) does not match the name on the URL ({request['name']})"))
+                return None
         if not isinstance(candidate, dict):
             self.respond(client, request, 400, validation.status_error(400, "BadRequest", "the body of the request was not an object"))
             return None
@@ -659,7 +705,7 @@ class KubeApiServer(Component):
 
     def apply_patch(self, info: Any, current: dict, request: dict, body: Any, subresource: str | None) -> Any:
         patch_type = (request.get("params") or {}).get("patchType", "merge")
-        base = scale_of(current, info) if subresource == "scale" else current
+        base = scale_of(current, info) if subresource == "scale" else conversion.to_view(info.key, current)
         if patch_type == "json":
             patched = json_patch(base, body)
         elif patch_type == "strategic":
@@ -669,7 +715,7 @@ class KubeApiServer(Component):
             patched = merge_patch(base, body)
         if subresource == "scale":
             return self.apply_scale(current, patched)
-        return patched
+        return conversion.to_storage(info.key, patched)
 
     def apply_scale(self, current: dict, scale: Any) -> Any:
         if not isinstance(scale, dict):
@@ -702,6 +748,14 @@ class KubeApiServer(Component):
             new["status"] = current["status"]
         elif info.plural == "namespaces":
             new["status"] = current.get("status")
+        if info.plural == "namespaces" and subresource != "finalize":
+            # Only the finalize subresource may change spec.finalizers.
+            spec = dict(new.get("spec") or {})
+            if (current.get("spec") or {}).get("finalizers") is not None:
+                spec["finalizers"] = current["spec"]["finalizers"]
+            else:
+                spec.pop("finalizers", None)
+            new["spec"] = spec
         if info.plural in GENERATION_RESOURCES and new.get("spec") != current.get("spec"):
             new["metadata"]["generation"] = old_metadata.get("generation", 1) + 1
         return new
@@ -774,7 +828,9 @@ class KubeApiServer(Component):
             self.respond(client, request, 200, updated or current)
             return
         if updated is None:
-            result = current if info.plural == "pods" else None
+            # Pods answer with the deleted object (ReturnDeletedObject); other kinds with a Status.
+            result = current if info.plural == "pods" else success_status(info, current["metadata"]["name"],
+                                                                           current["metadata"].get("uid"))
             self.write(client, request, key, None, expect_mod_revision=revision, on_success_code=200,
                        retries=retries, result_override=result)
             return
@@ -812,6 +868,9 @@ class KubeApiServer(Component):
         if not finalizers:
             updated_metadata.pop("finalizers")
         updated_metadata["deletionGracePeriodSeconds"] = grace or 0
+        if updated_metadata.get("generation"):
+            # BeforeDelete: a graceful deletion is a change of desired state.
+            updated_metadata["generation"] += 1
         deadline_ms = self.sim.start_epoch_ms + self.sim.now_ms + (grace or 0) * 1000
         updated_metadata["deletionTimestamp"] = format_time(deadline_ms)
         if info.plural == "namespaces":
@@ -859,9 +918,14 @@ def scale_of(obj: dict, info: Any) -> dict:
     }
 
 
-def success_status(info: Any, name: str | None) -> dict:
-    return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
-            "details": {"name": name, "group": info.group, "kind": info.plural}}
+def success_status(info: Any, name: str | None, uid: str | None = None) -> dict:
+    details: dict = {"name": name}
+    if info.group:
+        details["group"] = info.group
+    details["kind"] = info.plural
+    if uid:
+        details["uid"] = uid
+    return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "details": details}
 
 
 def _name_of(body: Any) -> str | None:
