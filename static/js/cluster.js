@@ -1,0 +1,418 @@
+/* The live cluster view's animator and small behaviours (no build step, no dependencies).
+ *
+ * The server pushes two kinds of websocket messages (web/consumers.py):
+ *   - HTML fragments with hx-swap-oob: htmx's ws extension swaps them;
+ *   - JSON {"type": "events", ...}: intercepted here (htmx:wsBeforeMessage) and animated as dots
+ *     travelling between the SVG's component boxes, flashes and etcd-panel counters.
+ * The animator never falls behind: dots are scheduled on a queue whose end stays within
+ * MAX_LAG_MS of now; beyond that gaps shrink to zero, then dots coalesce (same hop: one dot
+ * with a count) or are dropped. Counters are in window.clusterViewStats.
+ */
+(function () {
+  "use strict";
+
+  var MAX_LAG_MS = 1500;        // the animation never shows something older than this
+  var BASE_GAP_MS = 110;        // pause between two hops at 1x, so a request's path reads in order
+  var TRAVEL_MS = 650;          // a dot's trip at 1x
+  var MIN_TRAVEL_MS = 220;
+  var MAX_ACTIVE_DOTS = 60;
+  var MAX_PENDING = 1500;
+  var COALESCE_MS = 250;
+  var LOG_STORY_KEPT = 120;
+  var LOG_NOISE_KEPT = 40;
+  var SVG_NS = "http://www.w3.org/2000/svg";
+
+  var reducedMotion = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+
+  var stats = {
+    received: 0, animated: 0, coalesced: 0, droppedByClient: 0, droppedByServer: 0,
+    messages: 0, maxHandleMs: 0, perSecond: 0, clickToAnimationMs: null, lastClickToAnimationMs: null
+  };
+  window.clusterViewStats = stats;
+
+  var root, svg, layer, pending = [], active = [], nextStartMs = 0, centres = {}, speed = 1;
+  var clickAt = null, secondWindow = [];
+
+  function ready(fn) {
+    if (document.readyState !== "loading") fn(); else document.addEventListener("DOMContentLoaded", fn);
+  }
+
+  ready(function () {
+    root = document.getElementById("cluster-view");
+    if (!root) return;
+    svg = root.querySelector("svg.cluster-svg");
+    var graph = svg && svg.querySelector("g.graph");
+    if (graph) {
+      layer = document.createElementNS(SVG_NS, "g");
+      layer.setAttribute("id", "cv-anim");
+      graph.appendChild(layer);
+    }
+    var clock = document.getElementById("clock-status");
+    if (clock) speed = parseFloat(clock.dataset.speed) || 1;
+    applySvgClasses();
+    wireLogFilters();
+    wireTimeline();
+    wireMachineClicks();
+    addStatsLine();
+    document.body.addEventListener("htmx:wsBeforeMessage", onSocketMessage);
+    document.body.addEventListener("htmx:oobBeforeSwap", rememberUiState);
+    document.body.addEventListener("htmx:oobAfterSwap", afterSwap);
+    document.body.addEventListener("htmx:beforeRequest", function (event) {
+      if (root.contains(event.target) && event.detail.requestConfig &&
+          event.detail.requestConfig.path === root.dataset.actionUrl) {
+        clickAt = performance.now();
+      }
+    });
+    requestAnimationFrame(frame);
+  });
+
+  /* --- messages ------------------------------------------------------------------------- */
+  function onSocketMessage(event) {
+    var text = event.detail.message;
+    if (typeof text !== "string" || text.charAt(0) !== "{") return;  // HTML: htmx swaps it
+    event.preventDefault();
+    var started = performance.now();
+    var message;
+    try { message = JSON.parse(text); } catch (error) { return; }
+    if (message.type === "events") absorb(message, started);
+    else if (message.type === "result") showResult(message);
+    var took = performance.now() - started;
+    if (took > stats.maxHandleMs) stats.maxHandleMs = Math.round(took * 10) / 10;
+  }
+
+  function showResult(message) {
+    if (message.ok) return;
+    var status = document.getElementById("control-status");
+    if (status) { status.textContent = message.message; status.classList.add("error"); }
+  }
+
+  function absorb(message, nowMs) {
+    stats.messages += 1;
+    stats.received += message.events.length;
+    stats.droppedByServer += message.dropped || 0;
+    speed = message.speed || speed;
+    secondWindow.push([nowMs, message.events.length + (message.dropped || 0)]);
+    while (secondWindow.length && secondWindow[0][0] < nowMs - 1000) secondWindow.shift();
+    stats.perSecond = secondWindow.reduce(function (sum, item) { return sum + item[1]; }, 0);
+    var measuring = clickAt !== null && message.events.some(function (e) { return e[2] === "action"; });
+    var items = [];
+    message.events.forEach(function (raw) {
+      var item = toAnimation(raw);
+      if (item) items.push(item);
+    });
+    if (measuring) {
+      // What the learner just did goes first: older dots still queued are dropped.
+      var before = pending.length;
+      pending = pending.filter(function (item) { return item.type !== "dot"; });
+      stats.droppedByClient += before - pending.length;
+      nextStartMs = nowMs;
+      recordClick(nowMs);  // its animation starts at the next frame: the queue was just cleared
+      clickAt = null;
+    }
+    schedule(items, nowMs);
+  }
+
+  function recordClick(atMs) {
+    var ms = Math.round(atMs - clickAt);
+    stats.lastClickToAnimationMs = ms;
+    if (stats.clickToAnimationMs === null) stats.clickToAnimationMs = ms;
+  }
+
+  /* --- what each event looks like ------------------------------------------------------- */
+  function toAnimation(raw) {
+    var kind = raw[2], source = raw[3], target = raw[4], payload = raw[5] || {};
+    switch (kind) {
+      case "api.request":
+        return dot(source, target, payload.verb === "get" || payload.verb === "list" || payload.verb === "watch" ? "other" : "write", "");
+      case "api.response":
+        return dot(source, target, payload.code >= 400 ? "error" : "other", payload.code >= 400 ? String(payload.code) : "");
+      case "etcd.request": return dot(source, target, "etcd", "");
+      case "etcd.replicate": return dot(source, target, "etcd", "", { row: target, field: "last_index", value: payload.to_index });
+      case "etcd.ack": return dot(source, target, "ack", "", { row: source, acked: true });
+      case "etcd.append": return effect(source, "flash", { row: source, field: "last_index", value: payload.index });
+      case "etcd.commit": return effect(source, "flash", { row: source, field: "commit", value: payload.index });
+      case "etcd.apply": return effect(null, null, { row: source, field: "applied", value: payload.index, quiet: true });
+      case "etcd.heartbeat": return effect(target, "pulse", null, true);
+      case "kubelet.lease.renew": return effect(source, "pulse", null, true);
+      case "etcd.request.timeout": return dot(source, target, "error", "timeout");
+      case "api.watch": return dot(source, target, "watch", "");
+      case "cri.call": return dot(target, source, "other", "");
+      case "scheduler.bound": case "controller.sync": case "leader.acquired":
+      case "etcd.leader.elected": case "apiserver.ready": return effect(source, "flash");
+      case "leader.lost": case "etcd.leader.stepdown": return effect(source, "flash-bad");
+      case "action": return effect(payload.target ? machineOrComponent(payload.target) : null, "flash");
+      case "machine.down": case "network.partition": return effect(payload.machine || target, "flash-bad");
+      case "process.stop": return effect(payload.process || target, "flash-bad");
+      default: return null;
+    }
+  }
+
+  function dot(from, to, style, label, counter) {
+    return { type: "dot", from: from, to: to, style: style, label: label, counter: counter || null };
+  }
+
+  function effect(on, flash, counter, noise) {
+    return { type: "effect", on: on, flash: flash, counter: counter || null, noise: !!noise };
+  }
+
+  function machineOrComponent(target) {
+    return target.indexOf("/") >= 0 ? null : target;
+  }
+
+  /* --- scheduling: never more than MAX_LAG_MS behind ------------------------------------------ */
+  function schedule(items, nowMs) {
+    if (!items.length) return;
+    if (nextStartMs < nowMs) nextStartMs = nowMs;
+    var gap = reducedMotion ? 0 : BASE_GAP_MS / Math.sqrt(Math.max(1, speed));
+    var dots = items.filter(function (item) { return item.type === "dot"; }).length || 1;
+    if (nextStartMs + gap * dots > nowMs + MAX_LAG_MS) {
+      gap = Math.max(0, (nowMs + MAX_LAG_MS - nextStartMs) / dots);
+    }
+    items.forEach(function (item) {
+      item.startMs = Math.min(nextStartMs, nowMs + MAX_LAG_MS);
+      if (item.type === "dot") nextStartMs += gap;
+      pending.push(item);
+    });
+    if (pending.length > MAX_PENDING) {
+      // Shed the oldest dots first: flashes and etcd counters are cheap and carry the story.
+      var excess = pending.length - MAX_PENDING;
+      pending = pending.filter(function (item) {
+        if (excess > 0 && item.type === "dot") { excess -= 1; stats.droppedByClient += 1; return false; }
+        return true;
+      });
+      if (pending.length > MAX_PENDING) {
+        stats.droppedByClient += pending.length - MAX_PENDING;
+        pending.splice(0, pending.length - MAX_PENDING);
+      }
+    }
+  }
+
+  function frame(nowMs) {
+    var due = 0;
+    while (due < pending.length && pending[due].startMs <= nowMs) due++;
+    if (due) pending.splice(0, due).forEach(function (item) { start(item, nowMs); });
+    var travel = Math.max(MIN_TRAVEL_MS, TRAVEL_MS / Math.sqrt(Math.max(1, speed)));
+    active = active.filter(function (item) {
+      var progress = (nowMs - item.startedMs) / travel;
+      if (progress >= 1) { item.node.remove(); if (item.text) item.text.remove(); return false; }
+      var x = item.from.x + (item.to.x - item.from.x) * progress;
+      var y = item.from.y + (item.to.y - item.from.y) * progress;
+      item.node.setAttribute("cx", x.toFixed(1));
+      item.node.setAttribute("cy", y.toFixed(1));
+      if (item.text) { item.text.setAttribute("x", (x + 7).toFixed(1)); item.text.setAttribute("y", (y - 6).toFixed(1)); }
+      return true;
+    });
+    requestAnimationFrame(frame);
+  }
+
+  function start(item, nowMs) {
+    if (item.counter) updateCounter(item.counter);
+    if (item.type === "effect") {
+      if (item.on && item.flash) flash(item.on, item.flash);
+      stats.animated += 1;
+      return;
+    }
+    if (item.counter === null || !item.counter.quiet) flash(item.to, "flash");
+    if (reducedMotion || !layer) { stats.animated += 1; return; }
+    var from = centre(item.from), to = centre(item.to);
+    if (!from || !to) return;
+    var key = item.from + ">" + item.to + ">" + item.style;
+    for (var i = 0; i < active.length; i++) {
+      if (active[i].key === key && nowMs - active[i].startedMs < COALESCE_MS) {
+        active[i].count += 1;
+        setLabel(active[i], "×" + active[i].count);
+        stats.coalesced += 1;
+        return;
+      }
+    }
+    if (active.length >= MAX_ACTIVE_DOTS) { stats.droppedByClient += 1; return; }
+    var circle = document.createElementNS(SVG_NS, "circle");
+    circle.setAttribute("r", item.style === "error" ? "7" : "5.5");
+    circle.setAttribute("class", "cv-dot " + item.style);
+    circle.setAttribute("cx", from.x); circle.setAttribute("cy", from.y);
+    layer.appendChild(circle);
+    var animation = { key: key, node: circle, text: null, from: from, to: to, startedMs: nowMs, count: 1 };
+    if (item.label) setLabel(animation, item.label);
+    active.push(animation);
+    stats.animated += 1;
+  }
+
+  function setLabel(animation, text) {
+    if (!animation.text) {
+      animation.text = document.createElementNS(SVG_NS, "text");
+      animation.text.setAttribute("class", "cv-dot-label");
+      layer.appendChild(animation.text);
+    }
+    animation.text.textContent = text;
+  }
+
+  function element(name) {
+    if (!name) return null;
+    return document.getElementById("comp-" + name) || document.getElementById("node-" + name);
+  }
+
+  function centre(name) {
+    if (centres[name]) return centres[name];
+    var found = element(name);
+    if (!found || !found.getBBox) return null;
+    var box = found.getBBox();
+    centres[name] = { x: box.x + box.width / 2, y: box.y + box.height / 2 };
+    return centres[name];
+  }
+
+  function flash(name, className) {
+    var found = element(name);
+    if (!found) return;
+    found.classList.add(className);
+    setTimeout(function () { found.classList.remove(className); }, className === "pulse" ? 180 : 450);
+  }
+
+  function updateCounter(counter) {
+    var row = document.getElementById("etcd-row-" + counter.row);
+    if (!row) return;
+    if (counter.acked) {
+      row.classList.remove("acked"); void row.offsetWidth; row.classList.add("acked");
+      return;
+    }
+    var cell = row.querySelector('[data-field="' + counter.field + '"]');
+    if (!cell || counter.value === undefined || counter.value === null) return;
+    if (Number(cell.textContent) >= counter.value) return;
+    cell.textContent = counter.value;
+    if (!reducedMotion) { cell.classList.remove("bump"); void cell.offsetWidth; cell.classList.add("bump"); }
+  }
+
+  /* --- fragments -------------------------------------------------------------------------------- */
+  var savedUi = null;
+
+  function rememberUiState(event) {
+    var target = event.detail && event.detail.target;
+    if (!target || !root || !root.contains(target)) return;
+    var focused = document.activeElement;
+    savedUi = {
+      open: Array.prototype.map.call(target.querySelectorAll("details[open][id]"), function (d) { return d.id; }),
+      focus: focused && target.contains(focused) && focused.id ? focused.id : null,
+      pods: Array.prototype.map.call(target.querySelectorAll(".pod[id]"), function (p) { return p.id; })
+    };
+  }
+
+  function afterSwap(event) {
+    var target = event.detail && event.detail.target;
+    if (!root || !target) return;
+    if (savedUi) {
+      savedUi.open.forEach(function (id) { var d = document.getElementById(id); if (d) d.open = true; });
+      if (savedUi.focus) { var f = document.getElementById(savedUi.focus); if (f) f.focus(); }
+      if (savedUi.pods.length) markNewPods(savedUi.pods);
+      savedUi = null;
+    }
+    applySvgClasses();
+    syncClock();
+    trimLog();
+  }
+
+  function markNewPods(before) {
+    if (reducedMotion) return;
+    var known = {};
+    before.forEach(function (id) { known[id] = true; });
+    document.querySelectorAll("#cluster-overlay .pod[id]").forEach(function (pod) {
+      if (!known[pod.id]) pod.classList.add("fresh");
+    });
+  }
+
+  function applySvgClasses() {
+    var overlay = document.getElementById("cluster-overlay");
+    if (!overlay || !overlay.dataset.svgClasses) return;
+    var classes;
+    try { classes = JSON.parse(overlay.dataset.svgClasses); } catch (error) { return; }
+    Object.keys(classes).forEach(function (id) {
+      var found = document.getElementById(id);
+      if (!found) return;
+      var keep = ["flash", "flash-bad", "pulse"].filter(function (name) { return found.classList.contains(name); });
+      found.setAttribute("class", classes[id] + (keep.length ? " " + keep.join(" ") : ""));
+    });
+  }
+
+  function syncClock() {
+    var clock = document.getElementById("clock-status");
+    if (!clock) return;
+    speed = parseFloat(clock.dataset.speed) || speed;
+    var select = document.getElementById("cv-speed-select");
+    if (select && document.activeElement !== select) select.value = String(Math.round(speed));
+    var range = document.getElementById("cv-timeline-range");
+    if (range && document.activeElement !== range && !range.dataset.dragging) {
+      range.max = clock.dataset.nowMs;
+      range.min = clock.dataset.earliestMs || 0;
+      range.value = clock.dataset.nowMs;
+      showRangeTime(range);
+    }
+  }
+
+  function trimLog() {
+    var list = document.getElementById("event-log-entries");
+    if (!list) return;
+    var seen = {}, story = 0, noise = 0;
+    Array.prototype.slice.call(list.children).forEach(function (entry) {
+      if (seen[entry.id]) { entry.remove(); return; }
+      seen[entry.id] = true;
+      var isNoise = entry.classList.contains("noise");
+      if (isNoise ? ++noise > LOG_NOISE_KEPT : ++story > LOG_STORY_KEPT) entry.remove();
+    });
+  }
+
+  /* --- controls ----------------------------------------------------------------------------------- */
+  function wireLogFilters() {
+    var log = root.querySelector(".cv-log");
+    if (!log) return;
+    log.addEventListener("change", function (event) {
+      var input = event.target;
+      if (input.dataset.logFilter) log.classList.toggle("hide-" + input.dataset.logFilter, !input.checked);
+      if (input.hasAttribute("data-log-noise")) log.classList.toggle("show-noise", input.checked);
+    });
+  }
+
+  function formatTime(ms) {
+    var tenths = Math.floor(ms / 100), minutes = Math.floor(tenths / 600), seconds = Math.floor((tenths % 600) / 10);
+    return (minutes < 10 ? "0" : "") + minutes + ":" + (seconds < 10 ? "0" : "") + seconds + "." + (tenths % 10);
+  }
+
+  function showRangeTime(range) {
+    var output = document.getElementById("cv-timeline-output");
+    var text = formatTime(Number(range.value));
+    if (output) output.textContent = text;
+    range.setAttribute("aria-valuetext", text);
+  }
+
+  function wireTimeline() {
+    var range = document.getElementById("cv-timeline-range");
+    if (!range) return;
+    range.addEventListener("input", function () { range.dataset.dragging = "1"; showRangeTime(range); });
+    range.addEventListener("change", function () { showRangeTime(range); });
+    range.form.addEventListener("htmx:afterRequest", function () { delete range.dataset.dragging; });
+    range.addEventListener("blur", function () { delete range.dataset.dragging; });
+  }
+
+  function wireMachineClicks() {
+    if (!svg) return;
+    svg.addEventListener("click", function (event) {
+      var machine = event.target.closest && event.target.closest("g.machine");
+      if (!machine) return;
+      var controls = document.getElementById("controls-" + machine.id.replace(/^node-/, ""));
+      if (!controls) return;
+      controls.open = true;
+      controls.scrollIntoView({ block: "nearest", behavior: reducedMotion ? "auto" : "smooth" });
+      controls.querySelector("summary").focus();
+    });
+  }
+
+  function addStatsLine() {
+    var log = root.querySelector(".cv-log");
+    if (!log) return;
+    var line = document.createElement("p");
+    line.className = "cv-stats";
+    line.setAttribute("aria-hidden", "true");
+    log.appendChild(line);
+    setInterval(function () {
+      line.textContent = stats.perSecond + " events/s · " + stats.animated + " shown · " + stats.coalesced +
+        " merged · " + (stats.droppedByServer + stats.droppedByClient) + " skipped";
+    }, 1000);
+  }
+})();

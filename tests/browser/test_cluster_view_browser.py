@@ -1,0 +1,128 @@
+"""A learner in Chromium on the sandbox: fail a node, stop the control plane, lose etcd quorum.
+
+Screenshots of the key states go to $CLUSTER_VIEW_SCREENSHOTS (default /tmp/screens); the page's
+own counters (events absorbed, click to first animation, bytes) to metrics.json beside them.
+"""
+import json
+import os
+from pathlib import Path
+
+import pytest
+from channels.testing import ChannelsLiveServerTestCase
+from playwright.sync_api import expect, sync_playwright
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+SHOTS = Path(os.environ.get("CLUSTER_VIEW_SCREENSHOTS", "/tmp/screens"))
+# Bounds for a broken run, not performance assertions: the cluster runs at 100x.
+WAIT_MS = 90_000
+
+
+@pytest.mark.browser
+class ClusterViewBrowserTests(ChannelsLiveServerTestCase):
+    serve_static = True
+
+    @classmethod
+    def setUpClass(cls):
+        os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        super().setUpClass()
+        cls.playwright = sync_playwright().start()
+        cls.browser = cls.playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        SHOTS.mkdir(parents=True, exist_ok=True)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.browser.close()
+        cls.playwright.stop()
+        super().tearDownClass()
+
+    def sandbox_cluster(self, *, control_plane: int, etcd: int, workers: int, language: str = "en"):
+        context = self.browser.new_context(viewport={"width": 1366, "height": 768}, locale=language,
+                                           extra_http_headers={"Accept-Language": language})
+        self.addCleanup(context.close)
+        page = context.new_page()
+        page.goto(self.live_server_url + "/sandbox/")
+        page.check(f"input[name=control_plane][value='{control_plane}']")
+        page.check(f"input[name=etcd][value='{etcd}']")
+        page.select_option("#sandbox-workers", str(workers))
+        page.get_by_role("button", name="Create the cluster" if language == "en" else "클러스터 만들기").click()
+        page.wait_for_url("**/clusters/**")
+        page.wait_for_load_state("networkidle")
+        self.page_bytes = page.evaluate(
+            "performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource'))"
+            ".filter(entry => !entry.name.includes('/ws/')).reduce((sum, entry) => sum + entry.encodedBodySize, 0)")
+        page.select_option("#cv-speed-select", "100")
+        web_pods = page.locator("#cluster-overlay .pod.running", has_text="web-")
+        expect(web_pods).to_have_count(3, timeout=WAIT_MS)
+        return page
+
+    def press(self, page, machine: str, label: str):
+        page.locator(f"#controls-{machine} summary").click()
+        page.get_by_role("button", name=label, exact=True).click()
+
+    def kubectl(self, page, command: str, expected: str):
+        terminal = page.locator(".terminal-input")
+        terminal.fill(command)
+        terminal.press("Enter")
+        expect(page.locator(".terminal-log")).to_contain_text(expected, timeout=WAIT_MS)
+
+    def test_a_failed_node_turns_notready_and_its_pods_move(self):
+        page = self.sandbox_cluster(control_plane=1, etcd=1, workers=3)
+        page.screenshot(path=str(SHOTS / "browser-sandbox-running.png"))
+        worker_2 = page.locator("#slot-worker-2 .pod.running", has_text="web-")
+        moved = worker_2.count()
+        self.press(page, "worker-2", "Fail node worker-2")
+        expect(page.locator("#badge-worker-2")).to_contain_text("machine down", timeout=WAIT_MS)
+        expect(page.locator("#badge-worker-2")).to_contain_text("NotReady", timeout=WAIT_MS)
+        expect(page.locator("#slot-worker-2")).to_contain_text("unreachable:NoExecute", timeout=WAIT_MS)
+        page.evaluate("window.scrollTo(0, 0)")
+        page.screenshot(path=str(SHOTS / "browser-node-notready.png"))
+        expect(page.locator("#event-log-entries")).to_contain_text("worker-2 is NotReady")
+        if moved:
+            expect(page.locator("#slot-worker-2 .pod.terminating", has_text="web-")).to_have_count(moved, timeout=WAIT_MS)
+        others = page.locator("#slot-worker-1 .pod.running, #slot-worker-3 .pod.running").filter(has_text="web-")
+        expect(others).to_have_count(3, timeout=WAIT_MS)
+        page.evaluate("window.scrollTo(0, 0)")
+        page.screenshot(path=str(SHOTS / "browser-pods-moved.png"))
+        stats = page.evaluate("window.clusterViewStats")
+        assert stats["received"] > 0 and stats["animated"] > 0
+        assert stats["clickToAnimationMs"] is not None
+        self.record_metrics("fail-node", stats)
+
+    def test_without_the_control_plane_kubectl_fails_and_pods_keep_running(self):
+        page = self.sandbox_cluster(control_plane=1, etcd=1, workers=2)
+        self.press(page, "cp-1", "Stop control-plane node cp-1")
+        expect(page.locator("#badge-cp-1")).to_contain_text("machine down", timeout=WAIT_MS)
+        # kubectl cannot reach kube-apiserver (the terminal words it as kubectl does when a server is gone)
+        self.kubectl(page, "kubectl get pods", "Unable to connect to the server")
+        page.get_by_role("button", name="Advance 10 s").click()
+        expect(page.locator("#cluster-overlay .pod.running", has_text="web-")).to_have_count(3)
+        page.evaluate("document.querySelector('.terminal-log').scrollIntoView()")
+        page.screenshot(path=str(SHOTS / "browser-controlplane-down.png"))
+        page.evaluate("window.scrollTo(0, 0)")
+        page.screenshot(path=str(SHOTS / "browser-controlplane-down-picture.png"))
+
+    def test_losing_etcd_quorum_makes_writes_fail(self):
+        page = self.sandbox_cluster(control_plane=3, etcd=3, workers=2)
+        self.press(page, "cp-2", "Stop etcd member cp-2")
+        self.press(page, "cp-3", "Stop etcd member cp-3")
+        expect(page.locator("#etcd-panel")).to_contain_text("Quorum lost", timeout=WAIT_MS)
+        self.kubectl(page, "kubectl create deployment api --image=nginx:1.27", "etcdserver: request timed out")
+        # The panel is swapped several times a second: scroll in one step, not through a handle.
+        page.evaluate("document.getElementById('etcd-panel').scrollIntoView()")
+        page.screenshot(path=str(SHOTS / "browser-etcd-quorum-lost.png"))
+        self.record_metrics("quorum-loss", page.evaluate("window.clusterViewStats"))
+
+    def test_korean_sandbox_and_view(self):
+        page = self.sandbox_cluster(control_plane=1, etcd=1, workers=3, language="ko")
+        expect(page.locator("#etcd-panel")).to_contain_text("쓰기에는")
+        page.locator("#controls-worker-1 summary").click()
+        expect(page.get_by_role("button", name="worker-1 노드 고장 내기")).to_be_visible()
+        page.screenshot(path=str(SHOTS / "browser-korean.png"), full_page=True)
+
+    def record_metrics(self, name: str, stats: dict):
+        path = SHOTS / "metrics.json"
+        metrics = json.loads(path.read_text()) if path.exists() else {}
+        metrics[name] = dict(stats, page_bytes=self.page_bytes)
+        path.write_text(json.dumps(metrics, indent=1))
