@@ -22,7 +22,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 
 from web import services
-from web.runtime import LiveCluster, registry, wall_seconds
+from web.runtime import LiveCluster, registry
 from web.views_cluster import (can_view, drop_view_state, is_noise_event, render_log_push,
                                render_state_fragments, view_state)
 
@@ -34,10 +34,8 @@ RENDERS_PER_S = 4
 MAX_EVENTS_PER_PUSH = 400
 MAX_STRING_IN_PUSH = 120
 FORBIDDEN_CLOSE_CODE = 4403
-# One tick simulates in slices and stops after this much CPU, so pushes keep coming at 100x even
-# while a big cluster boots; the clock then waits for the simulation (as LiveCluster.advance does
-# past MAX_ADVANCE_PER_CALL_MS).
-ADVANCE_SLICE_MS = 1_000
+# One tick stops simulating after this much time, so pushes keep coming at 100x even while a big
+# cluster boots; the clock then waits for the simulation.
 ADVANCE_BUDGET_S = 0.08
 
 
@@ -87,18 +85,7 @@ def animation_message(live: LiveCluster, events: list, dropped: int) -> str:
 
 
 def advance_bounded(live: LiveCluster) -> None:
-    """live.advance(), but in slices within ADVANCE_BUDGET_S of CPU."""
-    with live.lock:
-        started_s = wall_seconds()
-        target_ms = live.clock.target_ms(started_s)
-        for _slice in range(max(1, (target_ms - live.now_ms) // ADVANCE_SLICE_MS + 1)):
-            if live.now_ms >= target_ms:
-                return
-            live.publish(live.cluster.run_until(min(target_ms, live.now_ms + ADVANCE_SLICE_MS)))
-            if wall_seconds() - started_s > ADVANCE_BUDGET_S:
-                break
-        if live.now_ms < target_ms:
-            live.clock.reanchor(live.now_ms, wall_seconds())
+    live.advance(budget_s=ADVANCE_BUDGET_S)
 
 
 # --- the ticker -----------------------------------------------------------------------------------

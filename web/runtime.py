@@ -27,6 +27,7 @@ MAX_ADVANCE_PER_CALL_MS = 15 * 60_000
 API_ANSWER_HORIZON_MS = 60_000
 API_ANSWER_STEP_MS = 5
 RECENT_EVENTS_KEPT = 4_000
+ADVANCE_SLICE_MS = 1_000
 
 
 def wall_seconds() -> float:
@@ -71,18 +72,27 @@ class LiveCluster:
     def now_ms(self) -> int:
         return self.cluster.now_ms
 
-    def advance(self, now_wall_s: float | None = None) -> list[Event]:
-        """Run the simulation up to the clock's present (bounded per call)."""
+    def advance(self, now_wall_s: float | None = None, *, budget_s: float | None = None) -> list[Event]:
+        """Run the simulation up to the clock's present, bounded per call; with ``budget_s``, in
+        one-second slices that stop once that much wall time is spent. When the clock outruns what
+        may be simulated, the clock waits for the simulation (the speed shown is then not reached)."""
         with self.lock:
-            now_wall_s = wall_seconds() if now_wall_s is None else now_wall_s
+            started_s = wall_seconds()
+            now_wall_s = started_s if now_wall_s is None else now_wall_s
             target = self.clock.target_ms(now_wall_s)
             if target <= self.cluster.now_ms:
                 return []
             capped = min(target, self.cluster.now_ms + MAX_ADVANCE_PER_CALL_MS)
-            events = self.cluster.run_until(capped)
-            if capped < target:
-                # The clock outran what one call may simulate: the clock waits for the simulation.
-                self.clock.reanchor(capped, now_wall_s)
+            events: list[Event] = []
+            for _slice in range((capped - self.cluster.now_ms) // ADVANCE_SLICE_MS + 1):
+                if self.cluster.now_ms >= capped:
+                    break
+                step_to = capped if budget_s is None else min(capped, self.cluster.now_ms + ADVANCE_SLICE_MS)
+                events.extend(self.cluster.run_until(step_to))
+                if budget_s is not None and wall_seconds() - started_s > budget_s:
+                    break
+            if self.cluster.now_ms < target:
+                self.clock.reanchor(self.cluster.now_ms, wall_seconds())
             return self.publish(events)
 
     def publish(self, events: list[Event]) -> list[Event]:
@@ -185,6 +195,8 @@ class ClusterRegistry:
     def __init__(self):
         self.clusters: dict[str, LiveCluster] = {}
         self.lock = threading.RLock()
+        # Called with the cluster id when a cluster goes, so per-cluster caches elsewhere can follow.
+        self.deletion_hooks: list[Callable[[str], None]] = []
 
     def create(self, *, scenario: Scenario, owner_session: str, seed: int | None = None,
                paused: bool = False) -> LiveCluster:
@@ -211,7 +223,11 @@ class ClusterRegistry:
 
     def delete(self, cluster_id: str) -> bool:
         with self.lock:
-            return self.clusters.pop(cluster_id, None) is not None
+            existed = self.clusters.pop(cluster_id, None) is not None
+        if existed:
+            for hook in list(self.deletion_hooks):
+                hook(cluster_id)
+        return existed
 
     def owned_by(self, session_key: str) -> list[LiveCluster]:
         with self.lock:

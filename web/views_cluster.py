@@ -175,6 +175,9 @@ def drop_view_state(cluster_id: str) -> None:
         _view_states.pop(cluster_id, None)
 
 
+registry.deletion_hooks.append(drop_view_state)
+
+
 # --- reading the cluster ----------------------------------------------------------------------
 
 def freshest_member(live: LiveCluster) -> Any:
