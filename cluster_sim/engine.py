@@ -6,6 +6,8 @@ walk over the components and a restore rebuilds them exactly.  No wall clock, no
 """
 from __future__ import annotations
 
+import contextlib
+import gc
 import hashlib
 import heapq
 import importlib
@@ -58,21 +60,72 @@ class Event:
 # --- state protocol -------------------------------------------------------------------------
 # An object is serialisable when every attribute not named in its TRANSIENT tuple is plain data,
 # a random.Random, or another object of a class that also follows this protocol.
+#
+# One object revision is held by many owners at once (three etcd logs and stores, every
+# apiserver's watch cache, informers, messages in flight), so a snapshot that copied it at each
+# place would be many times larger than the cluster's data.  When `encode_state` is given a
+# `SharedDicts`, a dict met a second time is written once in the snapshot's table of shared dicts
+# and referred to as {"__ref__": n} everywhere; `decode_state` rebuilds one dict for all the
+# places, so the restored state shares exactly what the live one shared.
 
-def encode_state(value: Any) -> Any:
-    if value is None or isinstance(value, (bool, int, float, str)):
+class SharedDicts:
+    """The table of dicts one snapshot met more than once, and what was met so far."""
+
+    def __init__(self):
+        self.table: list[dict] = []
+        # id(dict) -> [the dict (kept alive so its id is not reused), its encoding]
+        self.seen: dict[int, list] = {}
+
+    def share(self, encoded: dict) -> dict:
+        """Move a first encoding into the table; the first place becomes a reference too."""
+        if "__ref__" in encoded and len(encoded) == 1:
+            return {"__ref__": encoded["__ref__"]}
+        number = len(self.table)
+        self.table.append(dict(encoded))
+        encoded.clear()
+        encoded["__ref__"] = number
+        return {"__ref__": number}
+
+
+def encode_state(value: Any, shared: SharedDicts | None = None) -> Any:
+    kind = type(value)
+    if value is None or kind is str or kind is int or kind is bool or kind is float:
+        return value
+    if kind is list:
+        return [encode_state(item, shared) for item in value]
+    if kind is dict:
+        return _encode_dict(value, shared)
+    return _encode_other(value, shared)
+
+
+def _encode_dict(value: dict, shared: SharedDicts | None) -> dict:
+    if shared is not None:
+        known = shared.seen.get(id(value))
+        if known is not None:
+            return shared.share(known[1])
+    encoded = {}
+    for key, item in value.items():
+        if type(key) is not str:
+            raise SimulationError(f"state dict key {key!r} is not a string")
+        kind = type(item)
+        if item is None or kind is str or kind is int or kind is bool or kind is float:
+            encoded[key] = item
+        else:
+            encoded[key] = encode_state(item, shared)
+    if "__class__" in encoded or "__rng__" in encoded or "__ref__" in encoded:
+        raise SimulationError("state dict uses a reserved key")
+    if shared is not None:
+        shared.seen[id(value)] = [value, encoded]
+    return encoded
+
+
+def _encode_other(value: Any, shared: SharedDicts | None) -> Any:
+    if isinstance(value, (bool, int, float, str)):
         return value
     if isinstance(value, list):
-        return [encode_state(item) for item in value]
+        return [encode_state(item, shared) for item in value]
     if isinstance(value, dict):
-        encoded = {}
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise SimulationError(f"state dict key {key!r} is not a string")
-            encoded[key] = encode_state(item)
-        if "__class__" in encoded or "__rng__" in encoded:
-            raise SimulationError("state dict uses a reserved key")
-        return encoded
+        return _encode_dict(value, shared)
     if isinstance(value, random.Random):
         version, internal, gauss = value.getstate()
         return {"__rng__": [version, list(internal), gauss]}
@@ -80,18 +133,52 @@ def encode_state(value: Any) -> Any:
         raise SimulationError(f"tuple {value!r} in simulation state: use a list")
     if hasattr(value, "__dict__"):
         transient = getattr(type(value), "TRANSIENT", ())
-        attributes = {name: encode_state(item) for name, item in vars(value).items()
+        attributes = {name: encode_state(item, shared) for name, item in vars(value).items()
                       if name not in transient}
         cls = type(value)
         return {"__class__": f"{cls.__module__}:{cls.__qualname__}", "state": attributes}
     raise SimulationError(f"cannot snapshot a {type(value).__name__}")
 
 
-def decode_state(value: Any, sim: "Simulation") -> Any:
-    if isinstance(value, list):
-        return [decode_state(item, sim) for item in value]
-    if not isinstance(value, dict):
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """Encoding or decoding a snapshot allocates hundreds of thousands of containers and no
+    cycles; without the pause the cyclic garbage collector rescans the whole cluster's state over
+    and over meanwhile, which costs more than the encoding itself."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+class SharedDictsReader:
+    """Decodes a snapshot's table of shared dicts, each entry once, on first reference."""
+
+    def __init__(self, table: list[dict]):
+        self.table = table
+        self.decoded: dict[int, Any] = {}
+
+    def get(self, number: int, sim: "Simulation") -> Any:
+        value = self.decoded.get(number)
+        if value is None:
+            value = decode_state(self.table[number], sim, self)
+            self.decoded[number] = value
         return value
+
+
+def decode_state(value: Any, sim: "Simulation", shared: SharedDictsReader | None = None) -> Any:
+    kind = type(value)
+    if kind is list:
+        return [decode_state(item, sim, shared) for item in value]
+    if kind is not dict:
+        return value
+    if "__ref__" in value:
+        if shared is None:
+            raise SimulationError("a shared dict reference outside a snapshot")
+        return shared.get(value["__ref__"], sim)
     if "__rng__" in value:
         version, internal, gauss = value["__rng__"]
         generator = random.Random()
@@ -104,11 +191,18 @@ def decode_state(value: Any, sim: "Simulation") -> Any:
             cls = getattr(cls, part)
         instance = cls.__new__(cls)
         for name, item in value["state"].items():
-            setattr(instance, name, decode_state(item, sim))
+            setattr(instance, name, decode_state(item, sim, shared))
         if hasattr(instance, "attach"):
             instance.attach(sim)
         return instance
-    return {key: decode_state(item, sim) for key, item in value.items()}
+    decoded = {}
+    for key, item in value.items():
+        item_kind = type(item)
+        if item_kind is list or item_kind is dict:
+            decoded[key] = decode_state(item, sim, shared)
+        else:
+            decoded[key] = item
+    return decoded
 
 
 class Component:
@@ -135,7 +229,13 @@ class Component:
 
     # Timers -----------------------------------------------------------------------------
     def after(self, delay_ms: int, method: str, payload: Any = None) -> None:
-        self.sim.schedule(self.sim.now_ms + delay_ms, PRIORITY_TIMER, self.name, method, payload, self.epoch)
+        # Simulation.schedule inlined: timers are a third of all heap entries.
+        if delay_ms < 0:
+            raise SimulationError(f"{self.name}: timer {method} armed {delay_ms} ms in the past")
+        sim = self.sim
+        sim.heap_seq += 1
+        heapq.heappush(sim.heap, (sim.now_ms + delay_ms, PRIORITY_TIMER, sim.heap_seq, self.name, method, payload,
+                                  self.epoch))
 
     # Messages ---------------------------------------------------------------------------
     def send(self, target: str, method: str, body: Any) -> None:
@@ -227,35 +327,65 @@ class Simulation:
         """Run the earliest heap entry. Returns False when the heap is empty."""
         if not self.heap:
             return False
-        time_ms, _priority, _seq, target, method, payload, epoch = heapq.heappop(self.heap)
+        self.run_entry(heapq.heappop(self.heap))
+        return True
+
+    def run_entry(self, entry: tuple) -> None:
+        time_ms, _priority, _seq, target, method, payload, epoch = entry
         self.now_ms = time_ms
         component = self.components[target]
         if not component.running or (epoch != NO_EPOCH and epoch != component.epoch):
-            return True
+            return
         if method == "net":
             self.network.deliver(component, payload)
-            return True
-        self.handler(component, "on_" + method)(payload)
-        return True
+            return
+        self.handler(component, method)(payload)
 
-    def handler(self, component: Component, method_name: str) -> Callable:
-        """The bound method, cached: attribute lookups are a large share of an idle cluster's cost."""
-        key = (component.name, method_name)
-        bound = self._handlers.get(key)
+    def handler(self, component: Component, method: str) -> Callable:
+        """The bound ``on_<method>`` of a component, cached: looking it up (and building its
+        name) for every heap entry is a large share of an idle cluster's cost."""
+        handlers = self._handlers.get(component.name)
+        if handlers is None:
+            handlers = self._handlers[component.name] = {}
+        bound = handlers.get(method)
         if bound is None:
-            bound = getattr(component, method_name)
-            self._handlers[key] = bound
+            bound = handlers[method] = getattr(component, "on_" + method)
         return bound
 
     def run_until(self, time_ms: int, max_events: int = MAX_EVENTS_PER_RUN) -> int:
         """Advance the clock to ``time_ms``, running every entry due up to and including it."""
+        # This loop is the simulation's innermost one: run_entry and deliver are inlined.
         ran = 0
         heap = self.heap
+        components = self.components
+        all_handlers = self._handlers
+        network = self.network
+        pop = heapq.heappop
         while heap and heap[0][0] <= time_ms:
-            self.step()
             ran += 1
             if ran > max_events:
                 raise SimulationError(f"more than {max_events} heap entries before {time_ms} ms")
+            entry_time_ms, _priority, _seq, target, method, payload, epoch = pop(heap)
+            self.now_ms = entry_time_ms
+            component = components[target]
+            if not component.running or (epoch != NO_EPOCH and epoch != component.epoch):
+                continue
+            if method == "net":
+                if network.machines_down or network.partition_group:
+                    network.deliver(component, payload)
+                    continue
+                sender_name, _sender_machine, method, body = payload
+                handlers = all_handlers.get(target)
+                bound = handlers.get(method) if handlers is not None else None
+                if bound is None:
+                    bound = self.handler(component, method)
+                bound(sender_name, body)
+                continue
+            handlers = all_handlers.get(target)
+            bound = handlers.get(method) if handlers is not None else None
+            if bound is None:
+                bound = self.handler(component, method)
+            bound(payload)
         if time_ms > self.now_ms:
             self.now_ms = time_ms
         return ran
@@ -268,15 +398,21 @@ class Simulation:
     def snapshot(self) -> dict:
         if self.pending_events:
             raise SimulationError("drain the event stream before taking a snapshot")
+        shared = SharedDicts()
+        with collector_paused():
+            heap = [encode_state(list(entry), shared) for entry in sorted(self.heap)]
+            network = encode_state(self.network, shared)
+            components = {name: encode_state(component, shared) for name, component in self.components.items()}
         return {
             "seed": self.seed,
             "start_epoch_ms": self.start_epoch_ms,
             "now_ms": self.now_ms,
             "heap_seq": self.heap_seq,
             "event_seq": self.event_seq,
-            "heap": [encode_state(list(entry)) for entry in sorted(self.heap)],
-            "network": encode_state(self.network),
-            "components": {name: encode_state(component) for name, component in self.components.items()},
+            "heap": heap,
+            "network": network,
+            "components": components,
+            "shared": shared.table,
         }
 
     @classmethod
@@ -285,9 +421,11 @@ class Simulation:
         sim.now_ms = snapshot["now_ms"]
         sim.heap_seq = snapshot["heap_seq"]
         sim.event_seq = snapshot["event_seq"]
-        sim.heap = [tuple(decode_state(entry, sim)) for entry in snapshot["heap"]]
-        heapq.heapify(sim.heap)
-        sim.network = decode_state(snapshot["network"], sim)
-        for name, state in snapshot["components"].items():
-            sim.components[name] = decode_state(state, sim)
+        shared = SharedDictsReader(snapshot.get("shared") or [])
+        with collector_paused():
+            sim.heap = [tuple(decode_state(entry, sim, shared)) for entry in snapshot["heap"]]
+            heapq.heapify(sim.heap)
+            sim.network = decode_state(snapshot["network"], sim, shared)
+            for name, state in snapshot["components"].items():
+                sim.components[name] = decode_state(state, sim, shared)
         return sim
