@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+import zlib
 from typing import Any
 
 from .apiserver.server import KubeApiServer
@@ -15,8 +16,12 @@ from .engine import PRIORITY_ACTION, Component, Event, Simulation, SimulationErr
 from .kubectl import Kubectl
 from .network import Network
 
-SNAPSHOT_INTERVAL_MS = 60_000
-MAX_KEPT_SNAPSHOTS = 240
+# Time-travel checkpoints: at most one per run, once this much virtual time has passed since the
+# last, so a long fast-forward pays for one snapshot and a rewind replays at most a few minutes.
+SNAPSHOT_INTERVAL_MS = 300_000
+# Kept checkpoints are compressed; past this many bytes the older ones are thinned out.
+MAX_KEPT_SNAPSHOT_BYTES = 64 * 1024 * 1024
+SNAPSHOT_COMPRESSION_LEVEL = 1
 DEFAULT_SEED = 1
 
 
@@ -153,6 +158,7 @@ class Cluster:
         self.scenario = scenario
         self.layout = layout
         self.recorded_actions: list[dict] = []
+        # [virtual ms, zlib-compressed JSON of Simulation.snapshot()], oldest first.
         self.snapshots: list[list] = []
         self.next_snapshot_ms = 0
 
@@ -207,25 +213,29 @@ class Cluster:
 
     # Running --------------------------------------------------------------------------------
     def run_until(self, time_ms: int) -> list[Event]:
-        """Advance to time_ms, taking periodic snapshots on the way; returns the events emitted."""
-        events: list[Event] = []
-        while self.next_snapshot_ms <= time_ms:
-            self.sim.run_until(self.next_snapshot_ms)
-            events.extend(self.sim.drain_events())
-            self.take_periodic_snapshot()
+        """Advance to time_ms; returns the events emitted. Takes a time-travel checkpoint at the
+        end when one is due (and always one at time 0, before anything ran)."""
+        if not self.snapshots:
+            self.take_snapshot()
         self.sim.run_until(time_ms)
-        events.extend(self.sim.drain_events())
+        events = self.sim.drain_events()
+        if self.sim.now_ms >= self.next_snapshot_ms:
+            self.take_snapshot()
         return events
 
     def run_for(self, duration_ms: int) -> list[Event]:
         return self.run_until(self.sim.now_ms + duration_ms)
 
-    def take_periodic_snapshot(self) -> None:
-        self.snapshots.append([self.sim.now_ms, json.dumps(self.sim.snapshot(), separators=(",", ":"))])
-        if len(self.snapshots) > MAX_KEPT_SNAPSHOTS:
-            # Thin out old snapshots: keep every other one of the older half.
-            half = len(self.snapshots) // 2
-            self.snapshots = self.snapshots[:half:2] + self.snapshots[half:]
+    def take_snapshot(self) -> None:
+        """A checkpoint for rewind (call with the event stream drained)."""
+        text = json.dumps(self.sim.snapshot(), separators=(",", ":")).encode()
+        self.snapshots.append([self.sim.now_ms, zlib.compress(text, SNAPSHOT_COMPRESSION_LEVEL)])
+        for _thinning in range(len(self.snapshots)):
+            if sum(len(entry[1]) for entry in self.snapshots) <= MAX_KEPT_SNAPSHOT_BYTES or len(self.snapshots) <= 2:
+                break
+            # Keep the first (time 0) and the newest; drop every other one in between.
+            middle = self.snapshots[1:-1]
+            self.snapshots = self.snapshots[:1] + middle[1::2] + self.snapshots[-1:]
         self.next_snapshot_ms = self.sim.now_ms + SNAPSHOT_INTERVAL_MS
 
     @property
@@ -240,8 +250,8 @@ class Cluster:
         usable = [entry for entry in self.snapshots if entry[0] <= time_ms]
         if not usable:
             raise ValueError("no snapshot that early")
-        snapshot_ms, snapshot_text = usable[-1]
-        state = json.loads(snapshot_text)
+        snapshot_ms, snapshot_bytes = usable[-1]
+        state = json.loads(zlib.decompress(snapshot_bytes))
         self.sim = Simulation.restore(state)
         self.layout = self.sim.components["director"].layout
         self.snapshots = [entry for entry in self.snapshots if entry[0] <= snapshot_ms]
