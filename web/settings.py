@@ -56,11 +56,13 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "rest_framework",
+    "rest_framework.authtoken",  # tokens for scripts that run workshops (POST /api/auth/token/)
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI and ReDoc files served locally: the docs pages work offline
     "django_htmx",
     "web",
     "lessons",
+    "workshops",
 ]
 
 MIDDLEWARE = [

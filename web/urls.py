@@ -11,6 +11,8 @@ urlpatterns = [
     path("lessons/", include("lessons.urls")),
     # REST API for scripting clusters, its OpenAPI schema and docs pages (docs/api.md).
     path("api/", include("web.api.urls")),
+    # Instructor-led workshops: their pages, /join/, and /api/workshops/ + /api/auth/token/.
+    path("", include("workshops.urls")),
     # The Kubernetes API of each simulated cluster (kubectl's --server): /k8s/<secret>/...
     path("k8s/", include("web.kubeapi.urls")),
     path("clusters/<str:cluster_id>/terminal", include("web.terminal.urls")),  # the terminal in the page

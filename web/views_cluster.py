@@ -9,7 +9,9 @@ Controls POST to /clusters/<id>/action and /clusters/<id>/clock and answer with 
 """
 from __future__ import annotations
 
+import asyncio
 import collections
+import concurrent.futures
 import json
 import threading
 from dataclasses import dataclass, field
@@ -66,9 +68,22 @@ SAMPLE_IMAGE = {"name": "nginx:1.27", "sizeBytes": 72955450}
 # --- who may watch --------------------------------------------------------------------------
 
 def can_view(live: LiveCluster | None, session_key: str | None) -> bool:
-    """The one access rule for the live view (pages and websocket): the owner's session.
-    Read-only viewers (a workshop's instructor, classmates) will be added here."""
-    return live is not None and bool(session_key) and live.owner_session == session_key
+    """The one access rule for the live view (pages and websocket): the owner's session, and
+    read-only viewers: a workshop's instructor (their students' clusters) and its students (the
+    presenter's cluster). Viewers cannot act: every control goes through web.services, which
+    answers "not found" to any session but the owner's."""
+    if live is None or not session_key:
+        return False
+    if live.owner_session == session_key:
+        return True
+    from workshops.services import may_watch
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return may_watch(cluster_id=live.id, session_key=session_key)
+    # Called from a consumer's connect: the database may not be used on the event loop's thread.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(may_watch, cluster_id=live.id, session_key=session_key).result()
 
 
 # --- per-cluster view memory ------------------------------------------------------------------
@@ -444,8 +459,25 @@ def overlay_context(live: LiveCluster, state: dict) -> dict:
             markers.append({"name": name, "kind": "stopped", "style": style, "label": _("stopped")})
         elif "leader" in classes.split():
             markers.append({"name": name, "kind": "leader", "style": style, "label": _("leader")})
-    return {"machines": machines, "markers": markers, "svg_classes": json.dumps(graph.full_classes(skeleton, state["classes"]),
+    return {"machines": machines, "markers": markers, "titles": machine_titles(layout, skeleton),
+            "title_size": f"{graph.TITLE_FONT_PT / skeleton.width_pt * 100:.3f}cqw",
+            "svg_classes": json.dumps(graph.full_classes(skeleton, state["classes"]),
                                                                separators=(",", ":"))}
+
+
+def machine_titles(layout: dict, skeleton: graph.Skeleton) -> list[dict]:
+    """Each machine's title in the page's language, laid over the space dot keeps for it (the
+    cached SVG's own English title is hidden by CSS)."""
+    titles = []
+    for name, box in skeleton.machines.items():
+        if name in layout["control_plane"]:
+            text = f"{name} · {_('control plane')}"
+        elif name == "workstation":
+            text = _("workstation")
+        else:
+            text = name
+        titles.append({"text": text, "style": f"left:{box.left:.3f}%;top:{box.top:.3f}%;max-width:{box.width:.3f}%"})
+    return titles
 
 
 def badge_style(box: graph.Box) -> str:
