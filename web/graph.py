@@ -28,8 +28,10 @@ LABELS = {
     "kube-controller-manager": "kube-controller-\nmanager",
     "cloud-controller-manager": "cloud-controller-\nmanager",
 }
+# Machine titles: dot reserves their space; the page draws them translated (HTML overlay).
+TITLE_FONT_PT = 15
 SLOT_WIDTH_IN = 2.75
-WORKER_SLOT_HEIGHT_IN = 1.05
+WORKER_SLOT_HEIGHT_IN = 1.2
 CONTROL_PLANE_SLOT_HEIGHT_IN = 0.55
 ETCD_SLOT_HEIGHT_IN = 0.35
 
@@ -108,7 +110,7 @@ def machine_cluster(graph: graphviz.Digraph, machine: str, role: str, title: str
 def build_graph(topology: dict) -> graphviz.Digraph:
     graph = graphviz.Digraph(name="cluster", engine="dot")
     graph.attr(rankdir="TB", newrank="true", nodesep="0.14", ranksep="0.32", bgcolor="transparent",
-               fontname=FONT, fontsize="15", pad="0.3,0.25", compound="true")
+               fontname=FONT, fontsize=str(TITLE_FONT_PT), pad="0.3,0.25", compound="true")
     graph.attr("node", shape="box", style="rounded,filled", fontname=FONT, fontsize="12.5",
                height="0.34", margin="0.07,0.03", penwidth="1.5")
     graph.attr("edge", penwidth="1", arrowsize="0.6", **{"class": "link"})

@@ -6,7 +6,10 @@
  *     travelling between the SVG's component boxes, flashes and etcd-panel counters.
  * The animator never falls behind: dots are scheduled on a queue whose end stays within
  * MAX_LAG_MS of now; beyond that gaps shrink to zero, then dots coalesce (same hop: one dot
- * with a count) or are dropped. Counters are in window.clusterViewStats.
+ * with a count) or are dropped. Counters are in window.clusterViewStats (lagMs: how far the
+ * queue's end is ahead of now; frames: animation frames drawn) and two performance marks time a
+ * control: "cv-control-click" when one is pressed, "cv-first-animation" when the first animation
+ * of what it caused starts (measure "cv-click-to-animation"; bench/bench_page.py reads them).
  */
 (function () {
   "use strict";
@@ -26,11 +29,12 @@
 
   var stats = {
     received: 0, animated: 0, coalesced: 0, droppedByClient: 0, droppedByServer: 0,
-    messages: 0, maxHandleMs: 0, perSecond: 0, clickToAnimationMs: null, lastClickToAnimationMs: null
+    messages: 0, maxHandleMs: 0, perSecond: 0, clickToAnimationMs: null, lastClickToAnimationMs: null,
+    lagMs: 0, maxLagMs: 0, pending: 0, frames: 0
   };
   window.clusterViewStats = stats;
 
-  var root, svg, layer, pending = [], active = [], nextStartMs = 0, centres = {}, speed = 1;
+  var root, svg, layer, pending = [], active = [], nextStartMs = 0, boxes = {}, speed = 1;
   var clickAt = null, secondWindow = [];
 
   function ready(fn) {
@@ -61,8 +65,11 @@
       if (root.contains(event.target) && event.detail.requestConfig &&
           event.detail.requestConfig.path === root.dataset.actionUrl) {
         clickAt = performance.now();
+        performance.clearMarks("cv-first-animation");
+        performance.mark("cv-control-click");
       }
     });
+    wireLogAnnouncements();
     requestAnimationFrame(frame);
   });
 
@@ -101,19 +108,27 @@
       if (item) items.push(item);
     });
     if (measuring) {
-      // What the learner just did goes first: older dots still queued are dropped.
+      // What the learner just did goes first: older dots still queued are dropped, and older
+      // flashes and counters (cheap, and they carry the story) play at once instead of later,
+      // or the queue (first in, first out) would hold the new items back behind them.
       var before = pending.length;
       pending = pending.filter(function (item) { return item.type !== "dot"; });
       stats.droppedByClient += before - pending.length;
+      pending.forEach(function (item) { item.startMs = nowMs; });
       nextStartMs = nowMs;
-      recordClick(nowMs);  // its animation starts at the next frame: the queue was just cleared
+      items.forEach(function (item) { item.afterClick = true; });
       clickAt = null;
     }
     schedule(items, nowMs);
   }
 
-  function recordClick(atMs) {
-    var ms = Math.round(atMs - clickAt);
+  function recordFirstAnimation() {
+    if (!performance.getEntriesByName("cv-control-click", "mark").length) return;
+    if (performance.getEntriesByName("cv-first-animation", "mark").length) return;
+    performance.mark("cv-first-animation");
+    performance.clearMeasures("cv-click-to-animation");
+    var measure = performance.measure("cv-click-to-animation", "cv-control-click", "cv-first-animation");
+    var ms = Math.round(measure ? measure.duration : 0);
     stats.lastClickToAnimationMs = ms;
     if (stats.clickToAnimationMs === null) stats.clickToAnimationMs = ms;
   }
@@ -188,6 +203,10 @@
   }
 
   function frame(nowMs) {
+    stats.frames += 1;
+    stats.pending = pending.length;
+    stats.lagMs = pending.length ? Math.max(0, Math.round(pending[pending.length - 1].startMs - nowMs)) : 0;
+    if (stats.lagMs > stats.maxLagMs) stats.maxLagMs = stats.lagMs;
     var due = 0;
     while (due < pending.length && pending[due].startMs <= nowMs) due++;
     if (due) pending.splice(0, due).forEach(function (item) { start(item, nowMs); });
@@ -197,15 +216,23 @@
       if (progress >= 1) { item.node.remove(); if (item.text) item.text.remove(); return false; }
       var x = item.from.x + (item.to.x - item.from.x) * progress;
       var y = item.from.y + (item.to.y - item.from.y) * progress;
+      // Fade in and out: a dot that arrives does not linger on the box's edge.
+      var opacity = Math.min(1, progress / 0.15, (1 - progress) / 0.3).toFixed(2);
       item.node.setAttribute("cx", x.toFixed(1));
       item.node.setAttribute("cy", y.toFixed(1));
-      if (item.text) { item.text.setAttribute("x", (x + 7).toFixed(1)); item.text.setAttribute("y", (y - 6).toFixed(1)); }
+      item.node.setAttribute("opacity", opacity);
+      if (item.text) {
+        item.text.setAttribute("x", (x + item.labelDx).toFixed(1));
+        item.text.setAttribute("y", (y + item.labelDy).toFixed(1));
+        item.text.setAttribute("opacity", opacity);
+      }
       return true;
     });
     requestAnimationFrame(frame);
   }
 
   function start(item, nowMs) {
+    if (item.afterClick) recordFirstAnimation();
     if (item.counter) updateCounter(item.counter);
     if (item.type === "effect") {
       if (item.on && item.flash) flash(item.on, item.flash);
@@ -214,24 +241,29 @@
     }
     if (item.counter === null || !item.counter.quiet) flash(item.to, "flash");
     if (reducedMotion || !layer) { stats.animated += 1; return; }
-    var from = centre(item.from), to = centre(item.to);
-    if (!from || !to) return;
+    var ends = endpoints(item.from, item.to);
+    if (!ends) return;
+    var from = ends[0], to = ends[1];
     var key = item.from + ">" + item.to + ">" + item.style;
     for (var i = 0; i < active.length; i++) {
       if (active[i].key === key && nowMs - active[i].startedMs < COALESCE_MS) {
         active[i].count += 1;
-        setLabel(active[i], "×" + active[i].count);
+        // "×2" everywhere is clutter; a count says something from three on.
+        if (active[i].count >= 3) setLabel(active[i], "×" + active[i].count);
         stats.coalesced += 1;
         return;
       }
     }
     if (active.length >= MAX_ACTIVE_DOTS) { stats.droppedByClient += 1; return; }
     var circle = document.createElementNS(SVG_NS, "circle");
-    circle.setAttribute("r", item.style === "error" ? "7" : "5.5");
+    circle.setAttribute("r", item.style === "error" ? "4.5" : "3.5");
     circle.setAttribute("class", "cv-dot " + item.style);
     circle.setAttribute("cx", from.x); circle.setAttribute("cy", from.y);
     layer.appendChild(circle);
-    var animation = { key: key, node: circle, text: null, from: from, to: to, startedMs: nowMs, count: 1 };
+    var animation = { key: key, node: circle, text: null, from: from, to: to, startedMs: nowMs, count: 1,
+                      labelDx: 5, labelDy: -5, labelClass: item.style === "error" ? "error" : "" };
+    // Labels sit on the side away from the path so they cross no more text than the dot does.
+    if (Math.abs(to.y - from.y) > Math.abs(to.x - from.x)) { animation.labelDx = 6; animation.labelDy = 3; }
     if (item.label) setLabel(animation, item.label);
     active.push(animation);
     stats.animated += 1;
@@ -240,7 +272,7 @@
   function setLabel(animation, text) {
     if (!animation.text) {
       animation.text = document.createElementNS(SVG_NS, "text");
-      animation.text.setAttribute("class", "cv-dot-label");
+      animation.text.setAttribute("class", "cv-dot-label " + animation.labelClass);
       layer.appendChild(animation.text);
     }
     animation.text.textContent = text;
@@ -251,13 +283,30 @@
     return document.getElementById("comp-" + name) || document.getElementById("node-" + name);
   }
 
-  function centre(name) {
-    if (centres[name]) return centres[name];
+  function box(name) {
+    if (boxes[name]) return boxes[name];
     var found = element(name);
     if (!found || !found.getBBox) return null;
-    var box = found.getBBox();
-    centres[name] = { x: box.x + box.width / 2, y: box.y + box.height / 2 };
-    return centres[name];
+    var bounds = found.getBBox();
+    boxes[name] = { x: bounds.x, y: bounds.y, width: bounds.width, height: bounds.height,
+                    cx: bounds.x + bounds.width / 2, cy: bounds.y + bounds.height / 2 };
+    return boxes[name];
+  }
+
+  /* Where the straight line between two boxes' centres leaves the first and enters the second
+     (a few points outside), so a dot never covers a component's name. */
+  function endpoints(fromName, toName) {
+    var a = box(fromName), b = box(toName);
+    if (!a || !b || fromName === toName) return null;
+    return [edgePoint(a, b.cx - a.cx, b.cy - a.cy), edgePoint(b, a.cx - b.cx, a.cy - b.cy)];
+  }
+
+  function edgePoint(bounds, dx, dy) {
+    var margin = 3;
+    var halfW = bounds.width / 2 + margin, halfH = bounds.height / 2 + margin;
+    if (dx === 0 && dy === 0) return { x: bounds.cx, y: bounds.cy - halfH };
+    var scale = Math.min(dx ? halfW / Math.abs(dx) : Infinity, dy ? halfH / Math.abs(dy) : Infinity);
+    return { x: bounds.cx + dx * scale, y: bounds.cy + dy * scale };
   }
 
   function flash(name, className) {
@@ -307,6 +356,7 @@
     applySvgClasses();
     syncClock();
     trimLog();
+    applyAnnouncements();
   }
 
   function markNewPods(before) {
@@ -401,6 +451,20 @@
       controls.scrollIntoView({ block: "nearest", behavior: reducedMotion ? "auto" : "smooth" });
       controls.querySelector("summary").focus();
     });
+  }
+
+  /* The narrated log is an aria-live region; a reader can silence it (at 100x it talks a lot). */
+  function wireLogAnnouncements() {
+    var toggle = document.getElementById("cv-log-announce");
+    if (!toggle) return;
+    toggle.addEventListener("change", applyAnnouncements);
+    applyAnnouncements();
+  }
+
+  function applyAnnouncements() {
+    var toggle = document.getElementById("cv-log-announce");
+    var list = document.getElementById("event-log-entries");
+    if (toggle && list) list.setAttribute("aria-live", toggle.checked ? "polite" : "off");
   }
 
   function addStatsLine() {

@@ -219,3 +219,23 @@ def test_completion_of_verbs_types_and_names(client: Client, owned) -> None:
     pods = client.get(url, {"line": "kubectl get pods -n kube-system etcd"}).json()["completions"]
     assert pods == ["etcd-cp-1"]
     assert client.get(url, {"line": "kubectl cordon "}).json()["completions"][0] == "cp-1"
+
+
+@pytest.mark.django_db
+def test_a_stopped_apiserver_refuses_and_a_dead_machine_times_out() -> None:
+    """kubectl's own words: a host without kube-apiserver resets the connection; a powered-off
+    host does not answer at all."""
+    cluster = registry.create(scenario=load_scenario(shipped_path("basic")), owner_session="terminal-down", seed=4)
+    try:
+        cluster.advance_by(20_000)
+        cluster.pause()
+        address = cluster.cluster.sim.components["kube-apiserver-cp-1"].advertise_address
+        cluster.apply_action({"action": "apiserver.fail", "target": "cp-1"})
+        assert run(cluster, "kubectl get pods") == (
+            f"The connection to the server {address}:6443 was refused - did you specify the right host or port?\n", 1)
+        cluster.apply_action({"action": "apiserver.recover", "target": "cp-1"})
+        cluster.apply_action({"action": "controlplane.fail", "target": "cp-1"})
+        assert run(cluster, "kubectl get nodes") == (
+            f"Unable to connect to the server: dial tcp {address}:6443: i/o timeout\n", 1)
+    finally:
+        registry.delete(cluster.id)

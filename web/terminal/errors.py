@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from cluster_sim.client import REFUSED_ERROR
+
 
 class CommandError(Exception):
     """A failed command: ``text`` is what kubectl prints (stderr), exit code 1 unless given."""
@@ -21,6 +23,8 @@ def multiline_error(prefix: str, errors: list[str]) -> str:
 
 def api_error_text(code: int, body: Any) -> str:
     """What kubectl prints for an error answer of the API."""
+    if code == 0 and isinstance(body, dict) and body.get("address"):
+        return connection_error_text(body)
     if code in (0, 504) or body is None:
         return ("Unable to connect to the server: the simulated kube-apiserver did not answer "
                 "(is it down, or can it not reach etcd?)\n")
@@ -44,3 +48,12 @@ def api_error_text(code: int, body: Any) -> str:
     if reason:
         return f"Error from server ({reason}): {message}\n"
     return f"Error from server: {message}\n"
+
+
+def connection_error_text(error: dict) -> str:
+    """kubectl's words for a request that never reached a server (StandardErrorMessage on a
+    *url.Error): a refused connection names the host; anything else prints the dial error."""
+    if error.get("error") == REFUSED_ERROR:
+        return (f"The connection to the server {error['address']} was refused - "
+                "did you specify the right host or port?\n")
+    return f"Unable to connect to the server: {error.get('message') or 'dial tcp ' + error['address'] + ': i/o timeout'}\n"
