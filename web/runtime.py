@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import collections
 import itertools
+import re
 import secrets
 import threading
 import time
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from cluster_sim.cluster import Cluster
-from cluster_sim.engine import Event
+from cluster_sim.engine import Event, SimulationError
 from cluster_sim.scenario import Scenario
 
 MAX_SPEED = 100.0
@@ -27,6 +28,12 @@ MAX_ADVANCE_PER_CALL_MS = 15 * 60_000
 API_ANSWER_HORIZON_MS = 60_000
 API_ANSWER_STEP_MS = 5
 RECENT_EVENTS_KEPT = 4_000
+CLUSTER_ID_BYTES = 8
+SECRET_BYTES = 24
+# What ids and secrets look like (token_hex(8), token_urlsafe(24)): anything else is not looked up
+# in the store at all.
+CLUSTER_ID_SHAPE = re.compile(r"[0-9a-f]{16}")
+SECRET_SHAPE = re.compile(r"[A-Za-z0-9_-]{32}")
 ADVANCE_SLICE_MS = 1_000
 
 
@@ -51,8 +58,32 @@ class ClockState:
         self.anchor_wall_s = now_wall_s
 
 
+class JournaledCluster(Cluster):
+    """A Cluster that hands every recorded action to ``journal(ordinal, entry)`` *before* scheduling
+    it (write-ahead): if the journal cannot store it, the action never happens. ``entry`` is the
+    action as ``recorded_actions`` will hold it (with ``at_ms`` and ``heap_seq``)."""
+
+    journal: Callable[[int, dict], None] | None = None
+
+    def schedule_action(self, action: dict, *, record: bool = True) -> None:
+        if not record or self.journal is None:
+            super().schedule_action(action, record=record)
+            return
+        at_ms = max(int(action.get("at_ms", self.sim.now_ms)), self.sim.now_ms)
+        entry = {key: value for key, value in action.items() if key != "at_ms"}
+        expected = dict(entry, at_ms=at_ms, heap_seq=self.sim.heap_seq + 1)
+        self.journal(len(self.recorded_actions), expected)
+        super().schedule_action(action, record=record)
+        if self.recorded_actions[-1] != expected:
+            raise SimulationError(f"journaled {expected!r} but recorded {self.recorded_actions[-1]!r}")
+
+
 class LiveCluster:
-    """One learner's cluster: the simulation, its clock, its recent events, its secret."""
+    """One learner's cluster: the simulation, its clock, its recent events, its secret.
+
+    ``store`` (set by the registry for durable clusters) is told about every change that must
+    survive a restart: see web/persistence.py.
+    """
 
     def __init__(self, *, cluster_id: str, cluster: Cluster, owner_session: str, scenario_name: str,
                  secret: str | None = None):
@@ -60,12 +91,29 @@ class LiveCluster:
         self.cluster = cluster
         self.owner_session = owner_session
         self.scenario_name = scenario_name
-        self.secret = secret or secrets.token_urlsafe(24)
+        self.secret = secret or secrets.token_urlsafe(SECRET_BYTES)
         self.clock = ClockState()
         self.recent_events: collections.deque = collections.deque(maxlen=RECENT_EVENTS_KEPT)
         self.lock = threading.RLock()
         self.listeners: list[Callable[[list[Event]], None]] = []
         self._tickets = itertools.count(1)
+        self.store: Any = None
+        # Wall time of the last use; idle durable clusters are evicted from memory.
+        self.last_used_s = wall_seconds()
+        self.evicted = False
+
+    def attach_store(self, store: Any) -> None:
+        """Journal this cluster's actions and clock in ``store`` from now on."""
+        self.store = store
+        if isinstance(self.cluster, JournaledCluster):
+            self.cluster.journal = lambda ordinal, entry: store.append_action(self, ordinal, entry)
+
+    def continue_tickets_after(self, number: int) -> None:
+        self._tickets = itertools.count(number + 1)
+
+    def _persist_clock(self) -> None:
+        if self.store is not None:
+            self.store.clock_changed(self)
 
     # Clock ----------------------------------------------------------------------------------
     @property
@@ -78,9 +126,12 @@ class LiveCluster:
         may be simulated, the clock waits for the simulation (the speed shown is then not reached)."""
         with self.lock:
             started_s = wall_seconds()
+            self.last_used_s = started_s
             now_wall_s = started_s if now_wall_s is None else now_wall_s
             target = self.clock.target_ms(now_wall_s)
             if target <= self.cluster.now_ms:
+                if self.store is not None:
+                    self.store.advanced(self)
                 return []
             capped = min(target, self.cluster.now_ms + MAX_ADVANCE_PER_CALL_MS)
             events: list[Event] = []
@@ -93,6 +144,8 @@ class LiveCluster:
                     break
             if self.cluster.now_ms < target:
                 self.clock.reanchor(self.cluster.now_ms, wall_seconds())
+            if self.store is not None:
+                self.store.advanced(self)
             return self.publish(events)
 
     def publish(self, events: list[Event]) -> list[Event]:
@@ -107,23 +160,27 @@ class LiveCluster:
             self.advance()
             self.clock.reanchor(self.cluster.now_ms, wall_seconds())
             self.clock.speed = min(MAX_SPEED, max(MIN_SPEED, float(speed)))
+            self._persist_clock()
 
     def pause(self) -> None:
         with self.lock:
             self.advance()
             self.clock.paused = True
             self.clock.reanchor(self.cluster.now_ms, wall_seconds())
+            self._persist_clock()
 
     def resume(self) -> None:
         with self.lock:
             self.clock.paused = False
             self.clock.reanchor(self.cluster.now_ms, wall_seconds())
+            self._persist_clock()
 
     def advance_by(self, duration_ms: int) -> list[Event]:
         with self.lock:
             self.advance()
             events = self.cluster.run_for(min(duration_ms, MAX_ADVANCE_PER_CALL_MS))
             self.clock.reanchor(self.cluster.now_ms, wall_seconds())
+            self._persist_clock()
             return self.publish(events)
 
     def rewind(self, time_ms: int) -> list[Event]:
@@ -131,6 +188,8 @@ class LiveCluster:
             events = self.cluster.rewind(time_ms)
             self.clock.reanchor(self.cluster.now_ms, wall_seconds())
             self.recent_events.clear()
+            if self.store is not None:
+                self.store.rewound(self)
             return self.publish(events)
 
     # Inputs ---------------------------------------------------------------------------------
@@ -139,7 +198,9 @@ class LiveCluster:
             self.advance()
             self.cluster.apply_action(action)
             # The action runs at this very instant of virtual time.
-            return self.publish(self.cluster.run_until(self.cluster.now_ms))
+            events = self.publish(self.cluster.run_until(self.cluster.now_ms))
+            self._persist_clock()
+            return events
 
     def api_request(self, request: dict) -> tuple[int, Any, list[Event]]:
         """Send one request through the simulated kubectl to kube-apiserver and wait for its answer.
@@ -149,12 +210,14 @@ class LiveCluster:
         """
         with self.lock:
             code, body, events, _ticket = self._request_and_wait(request, "t")
+            self._persist_clock()
             return code, body, events
 
     def start_watch(self, request: dict) -> tuple[int, Any, str]:
         """Open a watch in the simulated apiserver: (code, body, ticket). Read it with poll_watch."""
         with self.lock:
             code, body, _events, ticket = self._request_and_wait(dict(request, verb="watch"), "w")
+            self._persist_clock()
             return code, body, ticket
 
     def _request_and_wait(self, request: dict, ticket_prefix: str) -> tuple[int, Any, list[Event], str]:
@@ -190,48 +253,133 @@ class LiveCluster:
 
 
 class ClusterRegistry:
-    """The live clusters of this process."""
+    """The live clusters of this process, and (through ``store``) the durable ones that are not.
+
+    With a store (web/persistence.py), clusters created ``durable`` are recorded in the database;
+    a durable cluster that is not in memory (after a restart, or evicted while idle) is restored
+    from there by ``get`` and ``by_secret``.
+    """
 
     def __init__(self):
         self.clusters: dict[str, LiveCluster] = {}
         self.lock = threading.RLock()
+        # Restores are serialised, so two requests never build the same cluster twice.
+        self.restore_lock = threading.Lock()
         # Called with the cluster id when a cluster goes, so per-cluster caches elsewhere can follow.
         self.deletion_hooks: list[Callable[[str], None]] = []
+        self.store: Any = None
 
     def create(self, *, scenario: Scenario, owner_session: str, seed: int | None = None,
-               paused: bool = False) -> LiveCluster:
-        """A new cluster at virtual time 0; ``paused`` keeps its clock there until resumed."""
-        cluster = Cluster.from_scenario(scenario, seed)
-        cluster_id = secrets.token_hex(8)
+               paused: bool = False, durable: bool = False) -> LiveCluster:
+        """A new cluster at virtual time 0; ``paused`` keeps its clock there until resumed.
+        ``durable`` records it in the store first (its journal then starts with it)."""
+        cluster = JournaledCluster.from_scenario(scenario, seed)
+        cluster_id = secrets.token_hex(CLUSTER_ID_BYTES)
         live = LiveCluster(cluster_id=cluster_id, cluster=cluster, owner_session=owner_session,
                            scenario_name=scenario.name)
         live.clock.paused = paused
+        if durable:
+            if self.store is None:
+                raise RuntimeError("durable clusters need a store (web.persistence.install)")
+            self.store.record_new(live, scenario=scenario, seed=seed)
+            live.attach_store(self.store)
         with self.lock:
             self.clusters[cluster_id] = live
         return live
 
     def get(self, cluster_id: str) -> LiveCluster | None:
-        return self.clusters.get(cluster_id)
+        live = self.clusters.get(cluster_id)
+        if live is None and self.store is not None and isinstance(cluster_id, str) \
+                and CLUSTER_ID_SHAPE.fullmatch(cluster_id):
+            live = self._restore(cluster_id=cluster_id)
+        if live is not None:
+            live.last_used_s = wall_seconds()
+        return live
 
     def by_secret(self, secret: str) -> LiveCluster | None:
         with self.lock:
             candidates = list(self.clusters.values())
         for live in candidates:
             if secrets.compare_digest(live.secret, secret):
+                live.last_used_s = wall_seconds()
                 return live
+        if self.store is not None and isinstance(secret, str) and SECRET_SHAPE.fullmatch(secret):
+            return self._restore(secret=secret)
         return None
+
+    def _restore(self, *, cluster_id: str | None = None, secret: str | None = None) -> LiveCluster | None:
+        with self.restore_lock:
+            for live in list(self.clusters.values()):  # restored meanwhile by another request
+                if live.id == cluster_id or (secret is not None and secrets.compare_digest(live.secret, secret)):
+                    return live
+            live = self.store.load(cluster_id=cluster_id, secret=secret)
+            if live is None:
+                return None
+            live.attach_store(self.store)
+            with self.lock:
+                self.clusters[live.id] = live
+            self.store.restored(live)
+            return live
 
     def delete(self, cluster_id: str) -> bool:
         with self.lock:
-            existed = self.clusters.pop(cluster_id, None) is not None
+            live = self.clusters.pop(cluster_id, None)
+        existed = live is not None
+        # A cluster in memory without a store was never durable; one not in memory may be evicted.
+        store = live.store if live is not None else self.store
+        if store is not None and isinstance(cluster_id, str) and CLUSTER_ID_SHAPE.fullmatch(cluster_id):
+            existed = store.delete(cluster_id) or existed
         if existed:
-            for hook in list(self.deletion_hooks):
-                hook(cluster_id)
+            self._run_deletion_hooks(cluster_id)
         return existed
 
+    def _run_deletion_hooks(self, cluster_id: str) -> None:
+        for hook in list(self.deletion_hooks):
+            hook(cluster_id)
+
     def owned_by(self, session_key: str) -> list[LiveCluster]:
+        """The session's clusters; durable ones that are out of memory are restored."""
         with self.lock:
-            return [live for live in self.clusters.values() if live.owner_session == session_key]
+            in_memory = [live for live in self.clusters.values() if live.owner_session == session_key]
+        if self.store is None:
+            return in_memory
+        known = {live.id for live in in_memory}
+        restored = [self.get(cluster_id) for cluster_id in self.store.ids_owned_by(session_key)
+                    if cluster_id not in known]
+        return in_memory + [live for live in restored if live is not None and live.owner_session == session_key]
+
+    def count_owned_by(self, session_key: str) -> int:
+        """How many clusters the session has, without restoring any."""
+        with self.lock:
+            ids = {live.id for live in self.clusters.values() if live.owner_session == session_key}
+        if self.store is not None:
+            ids.update(self.store.ids_owned_by(session_key))
+        return len(ids)
+
+    def forget(self, cluster_id: str) -> None:
+        """Drop a cluster from memory only (its durable copy, if any, stays)."""
+        with self.lock:
+            live = self.clusters.pop(cluster_id, None)
+        if live is not None:
+            live.evicted = True
+            self._run_deletion_hooks(cluster_id)
+
+    def evict_idle(self, *, idle_s: float, now_s: float | None = None) -> list[str]:
+        """Snapshot and drop the durable clusters unused for ``idle_s``: they cost no memory and no
+        CPU until someone uses them again (their clock does not run meanwhile)."""
+        now_s = wall_seconds() if now_s is None else now_s
+        with self.lock:
+            idle = [live for live in self.clusters.values()
+                    if live.store is not None and now_s - live.last_used_s >= idle_s]
+        evicted = []
+        for live in idle:
+            with live.lock:
+                if now_s - live.last_used_s < idle_s:  # used meanwhile
+                    continue
+                live.store.save_for_eviction(live)
+                self.forget(live.id)
+            evicted.append(live.id)
+        return evicted
 
 
 registry = ClusterRegistry()

@@ -25,7 +25,7 @@ from cluster_sim.scenario import (
     shipped_path,
 )
 from cluster_sim.timefmt import format_micro_time, parse_time_ms
-from web import kubeconfig
+from web import kubeconfig, persistence
 from web.runtime import MAX_ADVANCE_PER_CALL_MS, MAX_SPEED, MIN_SPEED, LiveCluster, registry
 
 # A session is one learner's browser (or script): a handful of clusters is plenty, and each
@@ -162,10 +162,12 @@ def create_cluster(*, session_key: str, scenario: str | dict, seed: int | None =
     if not session_key:
         raise InvalidInput("a session is needed to own the cluster")
     checked = checked_cluster_request(scenario=scenario, seed=seed, paused=paused, start_time=start_time)
-    if len(registry.owned_by(session_key)) >= MAX_CLUSTERS_PER_SESSION:
+    if registry.count_owned_by(session_key) >= MAX_CLUSTERS_PER_SESSION:
         raise LimitReached(f"this session already has {MAX_CLUSTERS_PER_SESSION} clusters, the most it "
                            "may have; delete one first")
-    return registry.create(scenario=checked, owner_session=session_key, seed=seed, paused=paused)
+    # Durable (web/persistence.py): it survives a restart and idles out of memory.
+    return registry.create(scenario=checked, owner_session=session_key, seed=seed, paused=paused,
+                           durable=registry.store is not None)
 
 
 def with_start_time(scenario: Scenario, start_time: Any) -> Scenario:
@@ -396,3 +398,7 @@ def node_summary(node: dict) -> dict:
     roles = sorted(key[len(ROLE_LABEL_PREFIX):] for key in labels
                    if key.startswith(ROLE_LABEL_PREFIX) and key[len(ROLE_LABEL_PREFIX):])
     return {"name": node["metadata"]["name"], "status": status, "ready": ready, "roles": roles}
+
+
+# Clusters created here are durable: journaled and snapshotted in the database (docs/persistence.md).
+persistence.install(registry)

@@ -5,6 +5,7 @@ DJANGO_DEBUG        "1"/"0" (default "1": `make run` is a development server)
 DJANGO_ALLOWED_HOSTS comma-separated host names (default: localhost, 127.0.0.1, [::1], testserver)
 DATABASE_URL        any dj-database-url URL (default: SQLite file var/db.sqlite3)
 REDIS_URL           redis://host:port/db for the Channels layer (default: in-memory, one process)
+CLUSTER_IDLE_MINUTES, CLUSTER_RETENTION_DAYS, CLUSTER_PERSISTENCE   see docs/persistence.md
 """
 import os
 import secrets
@@ -111,6 +112,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- channels -------------------------------------------------------------------------------
+# Simulated clusters are kept in the database (docs/persistence.md): a cluster unused this long
+# leaves memory (its clock stops until someone comes back); one unused for the retention period
+# is deleted by `manage.py expire_clusters`.
+CLUSTER_PERSISTENCE = os.environ.get("CLUSTER_PERSISTENCE", "1") not in ("0", "false", "no")
+CLUSTER_IDLE_MINUTES = float(os.environ.get("CLUSTER_IDLE_MINUTES", "30"))
+CLUSTER_RETENTION_DAYS = float(os.environ.get("CLUSTER_RETENTION_DAYS", "14"))
+
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CHANNEL_LAYERS = {

@@ -78,8 +78,13 @@ class EtcdMember(Component):
         self.after(TICK_MS, "tick")
 
     def on_raft(self, _sender: str, message: dict) -> None:
-        self.raft.step(message)
-        self.flush()
+        raft = self.raft
+        raft.step(message)
+        # flush's own checks, inlined: most messages (a leader hearing heartbeat answers) leave
+        # nothing to flush, and this runs for every Raft message.
+        if (raft.outbox or raft.events or raft.lead != self.known_leader or raft.storage.commit > raft.applied
+                or raft.read_states):
+            self.flush()
 
     def flush(self) -> None:
         raft = self.raft
@@ -266,6 +271,9 @@ class EtcdMember(Component):
             return
         self.emit("etcd.request.timeout", pending["client"],
                   {"id": pending["id"], "op": pending["op"], "key": pending["key"]})
+        # A proposal still held for want of a leader is dropped with its request, as etcd's
+        # client context is cancelled: it must never be applied after the client was told it failed.
+        self.waiting_proposals = [data for data in self.waiting_proposals if data.get("request") != request_key]
         self.respond(request_key, {"ok": False, "error": self.timeout_error(pending["started_ms"])})
 
     def timeout_error(self, started_ms: int) -> str:

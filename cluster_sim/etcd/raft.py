@@ -283,6 +283,18 @@ class RaftNode:
         """Advance the state machine by one message. Returns False for a dropped proposal."""
         message_term = message["term"]
         message_type = message["type"]
+        if message_term == self.storage.term:
+            # Heartbeats and their answers are most of an idle cluster's Raft traffic.
+            if message_type == "MsgHeartbeat" and self.state == FOLLOWER:
+                self.election_elapsed = 0
+                self.lead = message["from"]
+                self.handle_heartbeat(message)
+                return None
+            if message_type == "MsgHeartbeatResp" and self.state == LEADER:
+                progress = self.progress.get(message["from"])
+                if progress is not None:
+                    self.handle_heartbeat_response(message, progress)
+                return None
         if message_term > self.storage.term:
             if not self.accept_higher_term(message, message_type, message_term):
                 return None
@@ -489,7 +501,8 @@ class RaftNode:
             outbox.append(message)
 
     def handle_heartbeat(self, message: dict) -> None:
-        self.commit_to(message["commit"])
+        if message["commit"] > self.storage.commit:
+            self.commit_to(message["commit"])
         response = {"type": "MsgHeartbeatResp", "from": self.id, "to": message["from"],
                     "term": self.storage.term}
         context = message.get("context")
@@ -500,7 +513,7 @@ class RaftNode:
     def handle_heartbeat_response(self, message: dict, progress: dict) -> None:
         progress["recent_active"] = True
         progress["probe_sent"] = False
-        if progress["match"] < self.last_index():
+        if progress["match"] < len(self.storage.entries) - 1:
             self.send_append(message["from"])
         context = message.get("context")
         if context is None:

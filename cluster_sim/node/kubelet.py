@@ -289,7 +289,8 @@ class Kubelet(ApiComponent):
         self.after(self.jittered(LEASE_RENEW_MS, PERIOD_JITTER), "lease_tick", None)
 
     def lease_body(self, base: dict | None) -> dict:
-        lease = copy.deepcopy(base) if base is not None else {
+        # Only metadata and spec change; the rest is shared with the (never mutated) object read.
+        lease = dict(base, metadata=dict(base["metadata"]), spec=dict(base["spec"])) if base is not None else {
             "apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
             "metadata": {"name": self.node_name, "namespace": "kube-node-lease"},
             "spec": {"holderIdentity": self.node_name, "leaseDurationSeconds": LEASE_DURATION_S}}
@@ -1088,8 +1089,11 @@ class Kubelet(ApiComponent):
         if record["static"] or record["status_in_flight"] or wanted is None or wanted != record["status_acked"]:
             return False
         api_status = record["pod"].get("status") or {}
-        return (api_status.get("phase") != wanted.get("phase")
-                or kubelet_condition_statuses(api_status) != kubelet_condition_statuses(wanted))
+        if api_status.get("phase") != wanted.get("phase"):
+            return True
+        # Usually the API holds exactly the conditions we sent: no need to pick the statuses out.
+        return (api_status.get("conditions") != wanted.get("conditions")
+                and kubelet_condition_statuses(api_status) != kubelet_condition_statuses(wanted))
 
     def build_pod_status(self, record: dict, view: dict) -> dict:
         pod = record["pod"]

@@ -28,7 +28,27 @@ PRESSURE_CONDITIONS = [
 ]
 
 
+# Quantities parsed per distinct allocatable (a pure function of the configuration, not
+# simulation state): parsing them is most of a node status computation, done every 10 s.
+_capacity_by_allocatable: dict[str, dict] = {}
+_identity_by_machine: dict[str, dict] = {}
+MAX_CACHED_CONFIGURATIONS = 1_000
+
+
+def cached(cache: dict, key: str, compute, argument):
+    value = cache.get(key)
+    if value is None:
+        if len(cache) >= MAX_CACHED_CONFIGURATIONS:
+            cache.clear()
+        value = cache[key] = compute(argument)
+    return value
+
+
 def capacity_from_allocatable(allocatable: dict) -> dict:
+    return dict(cached(_capacity_by_allocatable, repr(list(allocatable.items())), parse_capacity, allocatable))
+
+
+def parse_capacity(allocatable: dict) -> dict:
     capacity = dict(allocatable)
     if "memory" in allocatable:
         capacity["memory"] = format_bytes(memory_bytes(allocatable["memory"]) + EVICTION_MEMORY_BYTES)
@@ -63,6 +83,10 @@ def node_taints(config: dict) -> list[dict]:
 
 
 def machine_identity(name: str) -> dict:
+    return dict(cached(_identity_by_machine, name, hash_machine_identity, name))
+
+
+def hash_machine_identity(name: str) -> dict:
     digest = hashlib.sha256(("machine:" + name).encode()).hexdigest()
     return {"machineID": digest[:32],
             "systemUUID": f"{digest[32:40]}-{digest[40:44]}-{digest[44:48]}-{digest[48:52]}-{digest[52:64]}",

@@ -96,9 +96,10 @@ class ContainerRuntime(Component):
 
     def reap_exited_components(self) -> None:
         """A static pod's process that exited on its own shows up as an exited container."""
+        components = self.sim.components
         for record in self.containers.values():
             component = record.get("component")
-            if component and record["state"] == RUNNING and not self.sim.components[component].running:
+            if component and record["state"] == RUNNING and not components[component].running:
                 self.exit_container(record, 1, "Error")
 
     def _changed(self, pod_uid: str) -> None:

@@ -119,8 +119,6 @@ def test_quorum_returns_with_the_node_and_the_cluster_recovers(ha_failures):
     assert kubectl_node_status(run.node(ha_failures["second"])) == "Ready"
 
 
-@pytest.mark.xfail(strict=True, reason="etcd/member.py keeps a proposal queued while no leader is known after its "
-                                       "request timed out, and proposes it once quorum returns")
 def test_a_write_that_timed_out_without_quorum_is_never_applied(ha_failures):
     run = ha_failures["run"]
     assert "unschedulable" not in (run.node("worker-1").get("spec") or {}), run

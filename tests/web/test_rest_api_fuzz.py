@@ -2,6 +2,7 @@
 arrives, the answer is a checked result or an InvalidInput (a 400), never another exception (a 500)."""
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -68,6 +69,8 @@ times = (st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_s
                             "2025-01-01T00:00:10+25:00", "9999999999h", "1e400", " 10s ", "nan", "inf"]))
 
 
+# Clusters made by services.create_cluster are durable: recorded in the database (docs/persistence.md).
+@pytest.mark.django_db
 @settings(max_examples=300, deadline=None)
 @given(speed=times, paused=times, rewind=times, rewind_to=times)
 def test_any_clock_request_is_carried_out_or_refused_with_a_message(speed, paused, rewind, rewind_to) -> None:
