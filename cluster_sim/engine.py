@@ -355,12 +355,22 @@ class Simulation:
     def run_until(self, time_ms: int, max_events: int = MAX_EVENTS_PER_RUN) -> int:
         """Advance the clock to ``time_ms``, running every entry due up to and including it."""
         # This loop is the simulation's innermost one: run_entry and deliver are inlined.
-        ran = 0
         heap = self.heap
         components = self.components
         all_handlers = self._handlers
         network = self.network
         pop = heapq.heappop
+        with collector_paused():
+            ran = self._run_loop(time_ms, max_events, heap, components, all_handlers, network, pop)
+        if time_ms > self.now_ms:
+            self.now_ms = time_ms
+        return ran
+
+    def _run_loop(self, time_ms: int, max_events: int, heap: list, components: dict, all_handlers: dict,
+                  network: Any, pop: Callable) -> int:
+        # The simulation allocates many dicts and no reference cycles worth collecting while it
+        # runs: the cyclic collector's rescans would cost about a tenth of the time.
+        ran = 0
         while heap and heap[0][0] <= time_ms:
             ran += 1
             if ran > max_events:
@@ -386,8 +396,6 @@ class Simulation:
             if bound is None:
                 bound = self.handler(component, method)
             bound(payload)
-        if time_ms > self.now_ms:
-            self.now_ms = time_ms
         return ran
 
     def events_until(self, time_ms: int) -> Iterator[Event]:
