@@ -75,12 +75,18 @@ def match_label_selector_object(selector: dict | None, labels: dict | None) -> b
     """metav1.LabelSelector (matchLabels + matchExpressions); an empty selector matches all."""
     if selector is None:
         return False
-    labels = labels or {}
-    for key, value in (selector.get("matchLabels") or {}).items():
+    labels = labels if isinstance(labels, dict) else {}
+    match_labels = selector.get("matchLabels")
+    for key, value in (match_labels if isinstance(match_labels, dict) else {}).items():
         if labels.get(key) != value:
             return False
-    for expression in selector.get("matchExpressions") or []:
-        key, operator, values = expression["key"], expression["operator"], expression.get("values") or []
+    expressions = selector.get("matchExpressions")
+    for expression in expressions if isinstance(expressions, list) else []:
+        # Objects being validated may be malformed: a bad expression simply does not match.
+        if not isinstance(expression, dict):
+            return False
+        key, operator = expression.get("key"), expression.get("operator")
+        values = expression.get("values") if isinstance(expression.get("values"), list) else []
         present = key in labels
         if operator == "In" and labels.get(key) not in values:
             return False

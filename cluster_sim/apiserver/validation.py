@@ -16,6 +16,7 @@ from fractions import Fraction
 from typing import Any, Callable
 
 from . import kinds
+from .selectors import match_label_selector_object
 
 Cause = dict
 MAX_LOOP_ITEMS = 100_000  # bound for every loop over user-supplied lists
@@ -1099,22 +1100,7 @@ def _spec_diff(old: dict, new: dict) -> str:
 # --- workloads (apps/v1) ------------------------------------------------------------------------
 
 def _selector_matches(selector: dict, labels: dict) -> bool:
-    for key, value in _as_dict(selector.get("matchLabels")).items():
-        if labels.get(key) != value:
-            return False
-    for expression in _as_list(selector.get("matchExpressions")):
-        expression = _as_dict(expression)
-        key, operator, values = expression.get("key"), expression.get("operator"), _as_list(expression.get("values"))
-        present = key in labels
-        if operator == "In" and not (present and labels[key] in values):
-            return False
-        if operator == "NotIn" and present and labels[key] in values:
-            return False
-        if operator == "Exists" and not present:
-            return False
-        if operator == "DoesNotExist" and present:
-            return False
-    return True
+    return match_label_selector_object(selector, labels)
 
 
 def validate_label_selector(selector: Any, path: str) -> list[Cause]:

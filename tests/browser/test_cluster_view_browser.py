@@ -8,40 +8,21 @@ import os
 from pathlib import Path
 
 import pytest
-from channels.testing import ChannelsLiveServerTestCase
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+from tests.browser.chromium_case import ChromiumLiveServerTestCase
+
 SHOTS = Path(os.environ.get("CLUSTER_VIEW_SCREENSHOTS", "/tmp/screens"))
 # Bounds for a broken run, not performance assertions: the cluster runs at 100x.
 WAIT_MS = 90_000
 
 
 @pytest.mark.browser
-class ClusterViewBrowserTests(ChannelsLiveServerTestCase):
-    serve_static = True
-
-    @classmethod
-    def setUpClass(cls):
-        os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        super().setUpClass()
-        cls.playwright = sync_playwright().start()
-        cls.browser = cls.playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        SHOTS.mkdir(parents=True, exist_ok=True)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.browser.close()
-        cls.playwright.stop()
-        super().tearDownClass()
+class ClusterViewBrowserTests(ChromiumLiveServerTestCase):
+    shots = SHOTS
 
     def sandbox_cluster(self, *, control_plane: int, etcd: int, workers: int, language: str = "en"):
-        context = self.browser.new_context(viewport={"width": 1366, "height": 768}, locale=language,
-                                           extra_http_headers={"Accept-Language": language})
-        self.addCleanup(context.close)
-        page = context.new_page()
+        page = self.new_context_page(width=1366, height=768, language=language)
         page.goto(self.live_server_url + "/sandbox/")
         page.check(f"input[name=control_plane][value='{control_plane}']")
         page.check(f"input[name=etcd][value='{etcd}']")

@@ -5,38 +5,19 @@ import os
 from pathlib import Path
 
 import pytest
-from channels.testing import ChannelsLiveServerTestCase
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+from tests.browser.chromium_case import ChromiumLiveServerTestCase
+
 SHOTS = Path(os.environ.get("LESSON_SCREENSHOTS", "/tmp/lessons-shots"))
 
 
 @pytest.mark.browser
-class LessonBrowserTests(ChannelsLiveServerTestCase):
-    serve_static = True
-
-    @classmethod
-    def setUpClass(cls):
-        os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        super().setUpClass()
-        cls.playwright = sync_playwright().start()
-        cls.browser = cls.playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        SHOTS.mkdir(parents=True, exist_ok=True)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.browser.close()
-        cls.playwright.stop()
-        super().tearDownClass()
+class LessonBrowserTests(ChromiumLiveServerTestCase):
+    shots = SHOTS
 
     def new_page(self, language: str):
-        context = self.browser.new_context(viewport={"width": 1400, "height": 900}, locale=language,
-                                           extra_http_headers={"Accept-Language": language})
-        self.addCleanup(context.close)
-        return context.new_page()
+        return self.new_context_page(language=language)
 
     def test_lesson_list_and_a_lesson_in_both_languages(self):
         for language, list_heading, lesson_heading in [("en", "Lessons", "Worker node failure"),

@@ -5,38 +5,20 @@ import os
 from pathlib import Path
 
 import pytest
-from channels.testing import ChannelsLiveServerTestCase
 from django.contrib.auth.models import Group, Permission, User
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+from tests.browser.chromium_case import ChromiumLiveServerTestCase
+
 SHOTS = Path(os.environ.get("WORKSHOP_SCREENSHOTS", "/tmp/workshop-shots"))
 
 
 @pytest.mark.browser
-class WorkshopBrowserTests(ChannelsLiveServerTestCase):
-    serve_static = True
-
-    @classmethod
-    def setUpClass(cls):
-        os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        super().setUpClass()
-        cls.playwright = sync_playwright().start()
-        cls.browser = cls.playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        SHOTS.mkdir(parents=True, exist_ok=True)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.browser.close()
-        cls.playwright.stop()
-        super().tearDownClass()
+class WorkshopBrowserTests(ChromiumLiveServerTestCase):
+    shots = SHOTS
 
     def new_page(self):
-        context = self.browser.new_context(viewport={"width": 1400, "height": 900}, locale="en")
-        self.addCleanup(context.close)
-        return context.new_page()
+        return self.new_context_page()
 
     def test_broadcast_reaches_three_students_and_the_class_view(self):
         group, _created = Group.objects.get_or_create(name="instructors")
