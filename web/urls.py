@@ -15,7 +15,7 @@ urlpatterns = [
     path("", include("workshops.urls")),
     # The Kubernetes API of each simulated cluster (kubectl's --server): /k8s/<secret>/...
     path("k8s/", include("web.kubeapi.urls")),
-    path("clusters/<str:cluster_id>/terminal", include("web.terminal.urls")),  # the terminal in the page
+    path("clusters/<str:cluster_id>/terminal/", include("web.terminal.urls")),  # the terminal in the page
     # The live cluster view (web/views_cluster.py): sandbox, cluster page, controls.
     path("sandbox/", views_cluster.sandbox, name="sandbox"),
     path("clusters/<str:cluster_id>/", views_cluster.cluster_page, name="cluster-page"),

@@ -189,7 +189,7 @@ def owned(client: Client):
 
 @pytest.mark.django_db
 def test_endpoint_answers_json_or_an_html_fragment(client: Client, owned) -> None:
-    url = f"/clusters/{owned.id}/terminal"
+    url = f"/clusters/{owned.id}/terminal/"
     answer = client.post(url, {"line": "kubectl get ns default"}, HTTP_ACCEPT="application/json")
     assert answer.status_code == 200
     assert answer.json()["exitCode"] == 0 and answer.json()["output"].startswith("NAME      STATUS   AGE\ndefault")
@@ -202,10 +202,10 @@ def test_endpoint_answers_json_or_an_html_fragment(client: Client, owned) -> Non
 @pytest.mark.django_db
 def test_endpoint_refuses_other_sessions_and_unknown_clusters(client: Client, owned) -> None:
     stranger = Client()
-    assert stranger.post(f"/clusters/{owned.id}/terminal", {"line": "kubectl get pods"}).status_code == 404
+    assert stranger.post(f"/clusters/{owned.id}/terminal/", {"line": "kubectl get pods"}).status_code == 404
     assert stranger.get(f"/clusters/{owned.id}/terminal/complete", {"line": "kubectl get "}).status_code == 404
-    assert client.post("/clusters/0000/terminal", {"line": "kubectl get pods"}).status_code == 404
-    assert client.get(f"/clusters/{owned.id}/terminal").status_code == 405
+    assert client.post("/clusters/0000/terminal/", {"line": "kubectl get pods"}).status_code == 404
+    assert client.get(f"/clusters/{owned.id}/terminal/").status_code == 405
 
 
 @pytest.mark.django_db
