@@ -1,15 +1,19 @@
 # make run    serve the app on http://127.0.0.1:$(PORT)  (PORT=8000 by default)
 # make test   run the whole test suite
 # make bench  run every bench/bench_*.py (quick sizes unless BENCH_FULL=1)
+# make serve-prod  production mode here: PostgreSQL, Redis, WORKERS daphne processes behind nginx
+#                  on http://127.0.0.1:$(PORT) (docs/deploy.md); Ctrl+C or `make stop-prod` stops it
 # Each target first installs what it needs: .venv + requirements.txt, then Debian packages.
 
 PORT ?= 8000
+WORKERS ?= 2
 PYTHON ?= python3
 VENV_PYTHON := .venv/bin/python
 PO_FILES := $(wildcard web/locale/*/LC_MESSAGES/django.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
-.PHONY: run test bench venv system-packages-run system-packages-test migrate clean
+.PHONY: run test bench serve-prod stop-prod venv system-packages-run system-packages-test system-packages-prod \
+	migrate clean
 
 run: venv system-packages-run $(MO_FILES) migrate
 	exec .venv/bin/daphne -b 127.0.0.1 -p $(PORT) web.asgi:application
@@ -27,6 +31,12 @@ test: venv system-packages-test $(MO_FILES)
 bench: venv system-packages-test
 	@if [ -f bench/run_all.py ]; then $(VENV_PYTHON) bench/run_all.py; else echo "make bench: no bench/run_all.py"; fi
 
+serve-prod: venv system-packages-prod $(MO_FILES)
+	PORT=$(PORT) WORKERS=$(WORKERS) exec scripts/serve-prod.sh
+
+stop-prod:
+	@scripts/stop-prod.sh
+
 venv:
 	@PYTHON=$(PYTHON) scripts/ensure-venv.sh
 
@@ -35,6 +45,9 @@ system-packages-run:
 
 system-packages-test:
 	@scripts/ensure-system-packages.sh test
+
+system-packages-prod:
+	@scripts/ensure-system-packages.sh prod
 
 migrate: venv
 	$(VENV_PYTHON) manage.py migrate --noinput -v 0

@@ -1,17 +1,33 @@
 """Django settings. Everything a deployment changes comes from the environment:
 
-DJANGO_SECRET_KEY   secret key (default: a key generated once and kept in var/secret_key)
-DJANGO_DEBUG        "1"/"0" (default "1": `make run` is a development server)
+DJANGO_DEBUG        "1"/"0" (default "1": `make run` is a development server). "0" is production mode:
+                    static files from `collectstatic` (hashed, compressed), a required secret key, and
+                    the HTTPS settings below
+DJANGO_SECRET_KEY   secret key (DEBUG: default a key generated once and kept in var/secret_key;
+                    production: required, the same on every process and host)
 DJANGO_ALLOWED_HOSTS comma-separated host names (default: localhost, 127.0.0.1, [::1], testserver)
-DATABASE_URL        any dj-database-url URL (default: SQLite file var/db.sqlite3)
-REDIS_URL           redis://host:port/db for the Channels layer (default: in-memory, one process)
+DJANGO_CSRF_TRUSTED_ORIGINS comma-separated origins (https://example.org) allowed to POST
+DJANGO_HTTPS        "1": the site is served over HTTPS: redirect http to https, secure cookies, HSTS
+                    (default: on in production, off with DEBUG)
+DJANGO_TRUST_X_FORWARDED_PROTO "1": a reverse proxy terminates TLS and sets X-Forwarded-Proto
+                    (default: on in production; set "0" when clients reach daphne directly)
+DJANGO_HSTS_SECONDS, DJANGO_HSTS_INCLUDE_SUBDOMAINS, DJANGO_HSTS_PRELOAD   HSTS header (defaults:
+                    one year, on, on; only sent over HTTPS)
+DJANGO_STATIC_ROOT  where `collectstatic` puts static files (default var/staticfiles)
+DATABASE_URL        any dj-database-url URL (default: SQLite file var/db.sqlite3), e.g.
+                    postgres://user:password@host:5432/name
+DATABASE_CONN_MAX_AGE seconds a database connection is kept open (default 0: one per request)
+REDIS_URL           redis://host:port/db for the Channels layer and the cache (default: in memory,
+                    which only works with one process)
 CLUSTER_IDLE_MINUTES, CLUSTER_RETENTION_DAYS, CLUSTER_PERSISTENCE   see docs/persistence.md
+Deployment: docs/deploy.md.
 """
 import os
 import secrets
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -36,16 +52,35 @@ def _development_secret_key(path: Path) -> str:
     return path.read_text().strip()
 
 
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or _development_secret_key(VAR_DIR / "secret_key")
+def _env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
 DEBUG = _env_flag("DJANGO_DEBUG", default=True)
-ALLOWED_HOSTS = [
-    host.strip()
-    for host in os.environ.get("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver").split(",")
-    if host.strip()
-]
-CSRF_TRUSTED_ORIGINS = [
-    origin.strip() for origin in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if origin.strip()
-]
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
+if not SECRET_KEY:
+    if not DEBUG:
+        # Several processes or hosts must share one key (sessions, CSRF tokens): never guess it.
+        raise ImproperlyConfigured("DJANGO_DEBUG=0 needs DJANGO_SECRET_KEY (see docs/deploy.md)")
+    SECRET_KEY = _development_secret_key(VAR_DIR / "secret_key")
+ALLOWED_HOSTS = _env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
+CSRF_TRUSTED_ORIGINS = _env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
+
+# --- HTTPS (production) -----------------------------------------------------------------------
+# TLS ends at the reverse proxy (nginx, an Ingress); it tells daphne the original scheme in
+# X-Forwarded-Proto.  Trust that header only behind a proxy that overwrites it.
+if _env_flag("DJANGO_TRUST_X_FORWARDED_PROTO", default=not DEBUG):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+HTTPS = _env_flag("DJANGO_HTTPS", default=not DEBUG)
+SECURE_SSL_REDIRECT = HTTPS
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+# HSTS applies to this host name and its own subdomains, never to sibling sites of the school's
+# domain, so includeSubDomains is safe; "preload" only makes the site eligible for the browsers'
+# list, nothing happens until someone submits it.
+SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", "31536000")) if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_flag("DJANGO_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = _env_flag("DJANGO_HSTS_PRELOAD", default=True)
 
 INSTALLED_APPS = [
     "daphne",  # first: its runserver replaces Django's, serving HTTP and websockets over ASGI
@@ -100,7 +135,9 @@ TEMPLATES = [
 
 # --- database -------------------------------------------------------------------------------
 DATABASES = {
-    "default": dj_database_url.config(default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
+    "default": dj_database_url.config(default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}",
+                                      conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "0")),
+                                      conn_health_checks=True),
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not ":memory:": ChannelsLiveServerTestCase serves the test database from another
@@ -121,9 +158,13 @@ CLUSTER_RETENTION_DAYS = float(os.environ.get("CLUSTER_RETENTION_DAYS", "14"))
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
+    # Group messages (a cluster's events, a workshop's banners) reach websockets held by any process.
     CHANNEL_LAYERS = {
         "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}},
     }
+    # One cache for every process, so whatever is counted in it (rate limits) is counted once.
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+                          "KEY_PREFIX": "app"}}
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
@@ -141,11 +182,20 @@ USE_TZ = True
 # --- static files (served by WhiteNoise, also under daphne) -----------------------------------
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = VAR_DIR / "staticfiles"  # `manage.py collectstatic` target for deployments
-STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise warns on every request when it is missing
-# Serve straight from static/ so no collectstatic step is needed; vendored files carry their
-# version in the file name.
-WHITENOISE_USE_FINDERS = True
+STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT") or VAR_DIR / "staticfiles")  # `collectstatic` target
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns on every request when it is missing
+if DEBUG:
+    # Serve straight from static/ so no collectstatic step is needed; vendored files carry their
+    # version in the file name.
+    WHITENOISE_USE_FINDERS = True
+else:
+    # `collectstatic` writes every file under a content-hashed name plus a .gz (and .br with the
+    # Brotli package) copy; pages link the hashed names, so browsers cache them for good ("immutable")
+    # and a new release changes the names.  Needs `manage.py collectstatic` before serving.
+    STORAGES = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
