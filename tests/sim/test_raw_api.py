@@ -57,3 +57,14 @@ def test_watch_ends_when_its_apiserver_stops():
     cluster.apply_action({"action": "apiserver.fail", "target": "cp-1"})
     cluster.run_for(1_000)
     assert cluster.take_watch_events("w")[-1]["type"] == "END"
+
+
+def test_scenario_objects_are_applied_even_when_a_node_never_becomes_ready():
+    cluster = Cluster.from_scenario(load_scenario(shipped_path("basic")), 1)
+    cluster.run_until(5_000)
+    cluster.apply_action({"action": "node.fail", "target": "worker-2"})
+    cluster.run_until(90_000)
+    pods = [obj for obj in cluster.etcd_objects()
+            if obj["kind"] == "Pod" and obj["metadata"]["namespace"] == "default"]
+    assert len(pods) == 3 and all(pod["status"]["phase"] == "Running" for pod in pods)
+    assert all(pod["spec"]["nodeName"] != "worker-2" for pod in pods)
