@@ -18,7 +18,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from markdown_it import MarkdownIt
 
-from web import services
+from web import limits, services
 
 from . import checks
 from .loader import PLACEHOLDER_ETCD, PLACEHOLDER_FIELDS, PLACEHOLDER_POD, Lesson, Step, catalogue, get_lesson
@@ -286,6 +286,20 @@ def _after_post(request: HttpRequest, lesson: Lesson, progress: LessonProgress, 
     return redirect("lessons:lesson", slug=lesson.slug)
 
 
+def _throttled(request: HttpRequest, lesson: Lesson, progress: LessonProgress | None, live: Any) -> HttpResponse | None:
+    """The session's action rate (web/limits.py): the steps panel says so; other clients get 429."""
+    wait_s = limits.actions.retry_after_s(limits.caller_key(session_key=request.session.session_key, remote_addr=None))
+    if wait_s is None:
+        return None
+    message = limits.too_many_requests_message(wait_s)
+    if request.headers.get("HX-Request") and progress is not None:
+        response = steps_response(request, lesson, progress, live, message, "pending")
+    else:
+        response = HttpResponse(message, status=429, content_type="text/plain; charset=utf-8")
+    response["Retry-After"] = limits.retry_after_header(wait_s)
+    return response
+
+
 def lesson_check(request: HttpRequest, slug: str) -> HttpResponse:
     refused = _post_only(request)
     if refused:
@@ -294,6 +308,9 @@ def lesson_check(request: HttpRequest, slug: str) -> HttpResponse:
     session_key = session_key_of(request)
     progress = progress_for(session_key, lesson)
     live = ensure_live_cluster(session_key, lesson, progress)
+    throttled = _throttled(request, lesson, progress, live)
+    if throttled:
+        return throttled
     step = lesson.step(progress.current_step)
     if step is None:
         return _after_post(request, lesson, progress, live, _("You finished this lesson."), "done")
@@ -313,6 +330,9 @@ def lesson_show_me(request: HttpRequest, slug: str) -> HttpResponse:
     session_key = session_key_of(request)
     progress = progress_for(session_key, lesson)
     live = ensure_live_cluster(session_key, lesson, progress)
+    throttled = _throttled(request, lesson, progress, live)
+    if throttled:
+        return throttled
     step = lesson.step(progress.current_step)
     if step is None:
         return _after_post(request, lesson, progress, live, _("You finished this lesson."), "done")
@@ -343,6 +363,9 @@ def lesson_reset(request: HttpRequest, slug: str) -> HttpResponse:
         return refused
     lesson = lesson_or_404(slug)
     session_key = session_key_of(request)
+    throttled = _throttled(request, lesson, None, None)
+    if throttled:
+        return throttled
     progress = LessonProgress.objects.filter(session_key=session_key, lesson_slug=lesson.slug).first()
     if progress is not None:
         if progress.cluster_id:

@@ -21,7 +21,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
 from django.conf import settings
 
-from web import services
+from web import limits, services
 from web.runtime import LiveCluster, registry
 from web.views_cluster import (can_view, drop_view_state, is_noise_event, render_log_push,
                                render_state_fragments, view_state)
@@ -199,12 +199,20 @@ class ClusterConsumer(AsyncWebsocketConsumer):
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        size_bytes = len(text_data.encode()) if text_data is not None else len(bytes_data or b"")
+        if size_bytes > limits.websocket_max_message_bytes():
+            await self.close(code=limits.WEBSOCKET_TOO_BIG_CLOSE_CODE)
+            return
         try:
             command = json.loads(text_data or "")
         except ValueError:
             command = None
         if not isinstance(command, dict) or command.get("command") not in ("action", "clock"):
             await self.send_result(False, 'expected {"command": "action" | "clock", ...}')
+            return
+        refusal = self.over_limit(command)
+        if refusal:
+            await self.send_result(False, refusal)
             return
         try:
             await asyncio.to_thread(self.run_command, command)
@@ -213,6 +221,14 @@ class ClusterConsumer(AsyncWebsocketConsumer):
             return
         ticker.kick(self.cluster_id)
         await self.send_result(True, "")
+
+    def over_limit(self, command: dict) -> str | None:
+        """The session's action rate and the cluster's pod cap (web/limits.py), as a message."""
+        key = limits.caller_key(session_key=self.session_key, remote_addr=None)
+        wait_s = limits.actions.retry_after_s(key)
+        if wait_s is not None:
+            return limits.too_many_requests_message(wait_s)
+        return limits.replicas_over_cap_message(command)
 
     def run_command(self, command: dict) -> None:
         if command["command"] == "action":

@@ -607,6 +607,15 @@ def render_log_push(view: ViewState, events: list, reset: bool, *, language: str
 
 # --- the page's context (also used by the lessons page through the cluster_view tag) ----------
 
+def watcher_context(request: HttpRequest, live: LiveCluster) -> dict:
+    """A session other than the owner's only watches (can_view let it in): no controls, no
+    terminal, and a banner naming whose cluster it is."""
+    if live.owner_session == request.session.session_key:
+        return {"read_only": False, "owner_name": ""}
+    from workshops.services import cluster_owner_name
+    return {"read_only": True, "owner_name": cluster_owner_name(cluster_id=live.id)}
+
+
 def cluster_view_context(request: HttpRequest, live: LiveCluster) -> dict:
     view = view_state(live)
     live.advance()
@@ -632,6 +641,7 @@ def cluster_view_context(request: HttpRequest, live: LiveCluster) -> dict:
         "terminal_js": static_exists("js/terminal.js"),
         "oob": False,
     })
+    context.update(watcher_context(request, live))
     return context
 
 

@@ -16,6 +16,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from cluster_sim.scenario import list_shipped
 from lessons import checks
@@ -56,15 +57,15 @@ def is_instructor(user: Any) -> bool:
 
 def _require_instructor(user: Any) -> None:
     if not is_instructor(user):
-        raise Forbidden("only instructors may run workshops; ask an administrator to add you to the "
-                        "\"instructors\" group")
+        raise Forbidden(_("only instructors may run workshops; ask an administrator to add you to the "
+                          "\"instructors\" group"))
 
 
 def workshop_for_instructor(*, user: Any, code: str) -> Workshop:
     """The workshop with this (current) code, when ``user`` is its instructor."""
     workshop = find_workshop(code=code)
     if workshop.instructor_id != getattr(user, "id", None):
-        raise Forbidden(f"only the instructor of workshop {workshop.code} may do this")
+        raise Forbidden(_("only the instructor of workshop %(code)s may do this") % {"code": workshop.code})
     return workshop
 
 
@@ -73,7 +74,7 @@ def workshop_by_id_for_instructor(*, user: Any, workshop_id: int) -> Workshop:
     if workshop is None:
         raise services.NotFound(f"workshop {workshop_id} not found")
     if workshop.instructor_id != getattr(user, "id", None):
-        raise Forbidden(f"only the instructor of workshop {workshop.code} may do this")
+        raise Forbidden(_("only the instructor of workshop %(code)s may do this") % {"code": workshop.code})
     return workshop
 
 
@@ -85,8 +86,8 @@ def find_workshop(*, code: str) -> Workshop:
     if workshop is not None:
         return workshop
     if RevokedCode.objects.filter(code=code).exists():
-        raise Gone(f"the join code {code} was revoked by the instructor; ask for the new code")
-    raise services.NotFound(f"no workshop has the join code {code!r}")
+        raise Gone(_("the join code %(code)s was revoked by the instructor; ask for the new code") % {"code": code})
+    raise services.NotFound(_("no workshop has the join code %(code)s") % {"code": repr(code)})
 
 
 def normalise_code(code: Any) -> str:
@@ -96,7 +97,7 @@ def normalise_code(code: Any) -> str:
 
 def _new_code() -> str:
     for _attempt in range(CODE_ATTEMPTS):
-        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+        code = "".join(secrets.choice(CODE_ALPHABET) for _position in range(CODE_LENGTH))
         taken = Workshop.objects.filter(code=code).exclude(status=Workshop.CLOSED).exists() \
             or RevokedCode.objects.filter(code=code).exists()
         if not taken:
@@ -178,10 +179,12 @@ def workshop_summary(*, workshop: Workshop, base_url: str = "") -> dict:
 
 def _check_joinable(workshop: Workshop) -> None:
     if workshop.status == Workshop.CLOSED:
-        raise Closed(f"workshop {workshop.code} is closed: it no longer takes students")
+        raise Closed(_("workshop %(code)s is closed: it no longer takes students") % {"code": workshop.code})
     if workshop.status == Workshop.SCHEDULED:
-        when = f" (it starts {workshop.starts_at:%Y-%m-%d %H:%M} UTC)" if workshop.starts_at else ""
-        raise Closed(f"workshop {workshop.code} is not open yet{when}; the instructor opens it")
+        if workshop.starts_at:
+            raise Closed(_("workshop %(code)s is not open yet (it starts %(time)s UTC); the instructor opens it")
+                         % {"code": workshop.code, "time": f"{workshop.starts_at:%Y-%m-%d %H:%M}"})
+        raise Closed(_("workshop %(code)s is not open yet; the instructor opens it") % {"code": workshop.code})
 
 
 def join(*, code: str, session_key: str, name: str) -> Student:
@@ -194,11 +197,12 @@ def join(*, code: str, session_key: str, name: str) -> Student:
     _check_joinable(workshop)
     name = " ".join(str(name or "").split())[:MAX_NAME_CHARS]
     if not name:
-        raise services.InvalidInput("name: Required value: the name the instructor sees", path="name")
+        raise services.InvalidInput(_("name: Required value: the name the instructor sees"), path="name")
     if not session_key:
         raise services.InvalidInput("a session is needed to join")
     if workshop.students.count() >= MAX_STUDENTS:
-        raise services.LimitReached(f"workshop {workshop.code} is full ({MAX_STUDENTS} students)")
+        raise services.LimitReached(_("workshop %(code)s is full (%(count)d students)")
+                                    % {"code": workshop.code, "count": MAX_STUDENTS})
     try:
         with transaction.atomic():
             student = Student.objects.create(workshop=workshop, name=name, session_key=session_key,
@@ -269,7 +273,7 @@ def record_action(*, student: Student, text: str) -> None:
 
 def _require_open(workshop: Workshop) -> None:
     if workshop.is_closed:
-        raise Closed(f"workshop {workshop.code} is closed: it is read-only now")
+        raise Closed(_("workshop %(code)s is closed: it is read-only now") % {"code": workshop.code})
 
 
 def _student_clusters(workshop: Workshop) -> list[tuple[Student, LiveCluster | None]]:
@@ -306,7 +310,7 @@ def apply_broadcast(*, user: Any, code: str, broadcast_id: int) -> Broadcast:
     if record is None:
         raise services.NotFound(f"broadcast {broadcast_id} not found")
     if record.applied_at is not None:
-        raise services.InvalidInput(f"broadcast {broadcast_id} was already applied")
+        raise services.InvalidInput(_("broadcast %(id)s was already applied") % {"id": broadcast_id})
     return _apply(record, _student_clusters(workshop))
 
 
@@ -331,7 +335,7 @@ def answer(*, code: str, session_key: str | None, broadcast_id: int, text: str) 
     workshop = find_workshop(code=code)
     student = student_for_session(workshop=workshop, session_key=session_key)
     if student is None:
-        raise Forbidden("only students of this workshop may answer")
+        raise Forbidden(_("only students of this workshop may answer"))
     record = Broadcast.objects.filter(workshop=workshop, pk=broadcast_id).first()
     if record is None or not record.question:
         raise services.NotFound(f"question {broadcast_id} not found")
@@ -370,7 +374,8 @@ def move_to_step(*, user: Any, code: str, step: str, lesson: str = "") -> Worksh
     slug = lesson or (workshop.lessons[0] if workshop.lessons else "")
     target = get_lesson(slug) if slug in workshop.lessons else None
     if target is None or target.step(step) is None:
-        raise services.InvalidInput(f"step: Not found: {step!r} in the workshop's lesson {slug!r}", path="step")
+        raise services.InvalidInput(_("step: Not found: %(step)s in the workshop's lesson %(lesson)s")
+                                    % {"step": repr(step), "lesson": repr(slug)}, path="step")
     for student in workshop.students.all():
         if student.lesson_slug != slug:
             student.lesson_slug = slug
@@ -442,49 +447,81 @@ def export_csv(*, user: Any, code: str) -> str:
     writer.writerow(["student", "lesson", "steps_done", "steps", "current_step", "joined_at", "completed_at",
                      "last_action", "last_action_at"])
     for row in rows:
-        writer.writerow([row["name"], row["lesson"], len(row["stepsDone"]), " ".join(row["stepsDone"]),
-                         row["currentStep"], row["joinedAt"], row["completedAt"] or "", row["lastAction"],
-                         row["lastActionAt"] or ""])
+        writer.writerow([spreadsheet_safe(cell) for cell in (
+            row["name"], row["lesson"], len(row["stepsDone"]), " ".join(row["stepsDone"]), row["currentStep"],
+            row["joinedAt"], row["completedAt"] or "", row["lastAction"], row["lastActionAt"] or "")])
     return out.getvalue()
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(cell: Any) -> Any:
+    """A display name like `=HYPERLINK(...)` must not become a formula in the instructor's spreadsheet."""
+    if isinstance(cell, str) and cell.startswith(FORMULA_STARTS):
+        return "'" + cell
+    return cell
 
 
 # --- tiles: a cheap per-cluster summary --------------------------------------------------------
 
-_health_cache: dict[str, tuple[int, int, dict]] = {}
+_health_cache: dict[str, tuple[tuple, dict]] = {}
+# The class view looks at every student's cluster each refresh; like the live view's ticker it
+# brings a running clock up to date, in slices that stop after this much wall time.
+HEALTH_ADVANCE_BUDGET_S = 0.02
+SYSTEM_NAMESPACE = "kube-system"
+
+
+def _forget_health(cluster_id: str) -> None:
+    _health_cache.pop(cluster_id, None)
+
+
+registry.deletion_hooks.append(_forget_health)
 
 
 def cluster_health(*, live: LiveCluster | None, goal: list | None = None) -> dict:
-    """Nodes ready, pods running, etcd quorum and whether the step's goal passes, recomputed only
-    when the cluster's virtual time moved (the class view asks every second for 300 clusters)."""
+    """Nodes ready, pods running, etcd quorum and whether the step's goal passes, as of the
+    cluster's present. A student whose page is closed (a phone's screen locked, a script) has no
+    ticker advancing their cluster, so the class view advances it: looking is what moves a clock.
+    Recomputed only when the cluster changed (the class view asks every second for 300 clusters)."""
     if live is None:
         return {"missing": True}
+    live.advance(budget_s=HEALTH_ADVANCE_BUDGET_S)
     with live.lock:
-        key = (live.cluster.now_ms, id(goal))
+        # An action applied while the clock is paused changes the cluster at the same instant.
+        last_seq = live.recent_events[-1].seq if live.recent_events else -1
+        key = (live.cluster.now_ms, last_seq, live.clock.paused, id(goal))
         cached = _health_cache.get(live.id)
-        if cached is not None and cached[0] == key[0] and cached[1] == key[1]:
-            return cached[2]
+        if cached is not None and cached[0] == key:
+            return cached[1]
         health = _read_health(live, goal)
-        _health_cache[live.id] = (key[0], key[1], health)
+        _health_cache[live.id] = (key, health)
         return health
 
 
 def _read_health(live: LiveCluster, goal: list | None) -> dict:
     view = checks.ClusterView(live)
     stored = {node["metadata"]["name"]: node for node in view.objects("nodes")}
+    machines_down = live.cluster.sim.network.machines_down
     nodes = []
     # Every machine of the topology: one that never registered is as not-ready as a failed one.
     for name in list(live.cluster.layout["control_plane"]) + list(live.cluster.layout["workers"]):
         conditions = ((stored.get(name) or {}).get("status") or {}).get("conditions") or []
         ready = next((c.get("status") for c in conditions if c.get("type") == "Ready"), "Unknown")
-        nodes.append({"name": name, "ready": ready == "True", "registered": name in stored})
-    pods = [pod for pod in view.objects("pods") if (pod.get("metadata") or {}).get("namespace") == "default"]
+        nodes.append({"name": name, "ready": ready == "True", "registered": name in stored,
+                      "down": bool(machines_down.get(name, False))})
+    # The learner's workloads in every namespace; kube-system's add-ons and static pods apart.
+    pods = view.objects("pods")
+    workload = [pod for pod in pods if (pod.get("metadata") or {}).get("namespace") != SYSTEM_NAMESPACE]
+    system = [pod for pod in pods if (pod.get("metadata") or {}).get("namespace") == SYSTEM_NAMESPACE]
     members = view.etcd_members()
     running = sum(1 for member in members if member.running)
     passes = None
     if goal:
         passes = all(result.passed for result in checks.run_goal(live, goal))
     return {"missing": False, "nodes": nodes,
-            "podsRunning": sum(1 for pod in pods if checks.is_running(pod)), "pods": len(pods),
+            "podsRunning": sum(1 for pod in workload if checks.is_running(pod)), "pods": len(workload),
+            "systemPodsRunning": sum(1 for pod in system if checks.is_running(pod)), "systemPods": len(system),
             "etcdUp": running, "etcdSize": len(members), "quorum": running >= len(members) // 2 + 1,
             "nowMs": live.cluster.now_ms, "paused": live.clock.paused, "goalPasses": passes}
 
@@ -526,6 +563,17 @@ def may_watch(*, cluster_id: str, session_key: str) -> bool:
         return True
     user_id = import_module(settings.SESSION_ENGINE).SessionStore(session_key=session_key).get(SESSION_KEY)
     return bool(user_id) and Student.objects.filter(cluster_id=cluster_id, workshop__instructor_id=user_id).exists()
+
+
+def cluster_owner_name(*, cluster_id: str) -> str:
+    """Whose cluster a watcher sees: the student's display name, or the presenter's (instructor's)."""
+    student = Student.objects.filter(cluster_id=cluster_id).only("name").first()
+    if student is not None:
+        return student.name
+    workshop = Workshop.objects.filter(presenter_cluster_id=cluster_id).select_related("instructor").first()
+    if workshop is not None:
+        return workshop.instructor.get_full_name() or workshop.instructor.get_username()
+    return ""
 
 
 # --- telling pages -------------------------------------------------------------------------------

@@ -138,6 +138,14 @@ def test_roster_and_csv_export(teacher):
     assert rows[0]["student"] == "Ada" and rows[0]["steps_done"] == "0"
 
 
+def test_csv_export_never_hands_a_spreadsheet_a_formula(teacher):
+    code = create(teacher)["code"]
+    join(APIClient(), code, '=HYPERLINK("http://evil.example","x")')
+    text = teacher.get(f"/api/workshops/{code}/export.csv").content.decode()
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert rows[0]["student"] == "'=HYPERLINK(\"http://evil.example\",\"x\")"
+
+
 def test_revoked_code_and_closed_workshop_give_clear_messages(teacher):
     code = create(teacher)["code"]
     student = APIClient()
@@ -202,3 +210,21 @@ def test_prediction_question_then_apply_then_answers_shown(teacher):
 def test_migration_makes_the_instructors_group_with_the_permission():
     group = Group.objects.get(name="instructors")
     assert [permission.codename for permission in group.permissions.all()] == ["run_workshop"]
+
+
+@pytest.mark.django_db(transaction=False)
+def test_schema_documents_the_workshops_api():
+    schema = APIClient().get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    paths = schema["paths"]
+    join = paths["/api/workshops/{code}/join/"]["post"]
+    assert join["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/JoinRequest")
+    assert {"201", "400", "404", "409", "410", "429"} <= set(join["responses"])
+    broadcast = paths["/api/workshops/{code}/broadcast/"]["post"]
+    request = schema["components"]["schemas"]["BroadcastRequestRequest"]["properties"]
+    assert {"action", "target", "question", "askFirst"} <= set(request)
+    assert broadcast["responses"]["202"]["content"]["application/json"]["schema"]["$ref"].endswith("/Broadcast")
+    created = paths["/api/workshops/"]["post"]["responses"]["201"]["content"]["application/json"]["schema"]
+    assert "code" in schema["components"]["schemas"][created["$ref"].split("/")[-1]]["properties"]
+    roster = paths["/api/workshops/{code}/roster/"]["get"]["responses"]
+    assert roster["200"]["content"]["application/json"]["schema"]["items"]["$ref"].endswith("/RosterRow")
+    assert "text/csv" in paths["/api/workshops/{code}/export.csv"]["get"]["responses"]["200"]["content"]

@@ -127,3 +127,70 @@ async def test_class_view_socket_refuses_others_and_updates_after_a_broadcast():
     assert 'id="tile-' in update and "hx-swap-oob" in update
     await socket.disconnect()
     await banner.disconnect()
+
+
+def test_watchers_see_a_read_only_cluster_page_with_a_banner_and_no_controls():
+    teacher_user = instructor()
+    workshop = make_workshop(teacher_user)
+    ada = Client()
+    ada.post(f"/join/{workshop.code}/", {"name": "Ada"})
+    ada_cluster = Student.objects.get(name="Ada").cluster_id
+    controls = ['class="cv-controls"', 'value="pause"', 'value="rewind"', 'class="cv-panel cv-terminal"',
+                'id="workload-controls"']
+    own = ada.get(f"/clusters/{ada_cluster}/").content.decode()
+    assert all(marker in own for marker in controls) and "read-only" not in own
+    teacher = signed_in(teacher_user)
+    watched = teacher.get(f"/clusters/{ada_cluster}/").content.decode()
+    assert "Watching Ada's cluster (read-only)" in watched
+    assert not any(marker in watched for marker in controls), [m for m in controls if m in watched]
+    assert 'id="clock-status"' in watched and 'id="cluster-overlay"' in watched  # the live picture stays
+    presenter_id = teacher.post(f"/workshops/{workshop.pk}/control", {"command": "presenter"})["Location"].split("/")[2]
+    assert 'value="pause"' in teacher.get(f"/clusters/{presenter_id}/").content.decode()  # the presenter's own
+    followed = ada.get(f"/clusters/{presenter_id}/", HTTP_ACCEPT_LANGUAGE="ko").content.decode()
+    assert "teacher 님의 클러스터를 보는 중 (읽기 전용)" in followed and 'value="pause"' not in followed
+
+
+@pytest.mark.parametrize("language, texts", [
+    ("en", ["Join a workshop", "Workshop code", "No account needed", "Your name, as the instructor will see it",
+            "was revoked by the instructor"]),
+    ("ko", ["워크숍 참가", "워크숍 코드", "계정이 필요 없습니다", "이름 (강사에게 보이는 이름)", "강사가 폐기했습니다"]),
+])
+def test_join_page_in_both_languages(language, texts):
+    teacher = instructor()
+    workshop = make_workshop(teacher)
+    header = {"HTTP_ACCEPT_LANGUAGE": language}
+    pages = Client().get("/join/", **header).content.decode() + \
+        Client().get(f"/join/{workshop.code}/", **header).content.decode()
+    old = workshop.code
+    services.revoke_code(user=teacher, code=old)
+    pages += Client().post("/join/", {"code": old}, **header).content.decode()
+    assert all(text in pages for text in texts), [text for text in texts if text not in pages]
+
+
+@pytest.mark.parametrize("language, texts", [
+    ("en", ["Conduct the class", "Pause all clocks", "Broadcast to everyone", "Working on it now",
+            "1. Six pods on three workers", "Ada", "pods ", "system ", "Watch Ada's cluster (read-only)"]),
+    ("ko", ["수업 진행", "모든 시계 멈추기", "모두에게 보내기", "지금 하는 중", "1. 파드 6개가 세 워커에", "Ada",
+            "파드 ", "시스템 ", "Ada 님의 클러스터 보기 (읽기 전용)"]),
+])
+def test_class_view_in_both_languages(language, texts):
+    teacher_user = instructor()
+    workshop = make_workshop(teacher_user)
+    Client().post(f"/join/{workshop.code}/", {"name": "Ada"})
+    page = signed_in(teacher_user).get(f"/workshops/{workshop.pk}/class/", HTTP_ACCEPT_LANGUAGE=language)
+    html = page.content.decode()
+    assert all(text in html for text in texts), [text for text in texts if text not in html]
+    english_only = ["Conduct the class", "Broadcast to everyone", "Filter by name", "check passes"]
+    if language == "ko":
+        assert not [text for text in english_only if text in html]
+
+
+def test_student_banners_in_korean():
+    from django.utils import translation
+
+    from workshops.consumers import BANNERS
+    with translation.override("ko"):
+        texts = {kind: banner({"action": "node.fail worker-2", "question": "언제?", "status": "closed"})
+                 for kind, banner in BANNERS.items()}
+    assert "node.fail worker-2" in texts["broadcast"] and "강사가" in texts["broadcast"]
+    assert all(not text.isascii() for text in texts.values()), texts

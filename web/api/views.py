@@ -23,7 +23,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from cluster_sim.scenario import list_shipped
-from web import services
+from web import limits, services
 from web.api import schema  # noqa: F401  (registers the session cookie's OpenAPI description)
 from web.api import serializers as bodies
 
@@ -80,7 +80,10 @@ def api_exception_handler(error: Exception, context: dict) -> Response | None:
     if not isinstance(error, (services.ServiceError, exceptions.APIException)):
         return None
     code, body = error_body(error)
-    return Response(body, status=code)
+    response = Response(body, status=code)
+    if isinstance(error, exceptions.Throttled) and error.wait is not None:
+        response["Retry-After"] = limits.retry_after_header(error.wait)
+    return response
 
 
 # --- sessions and CSRF ------------------------------------------------------------------------
@@ -113,6 +116,34 @@ def base_url(request: Request) -> str:
     return f"{request.scheme}://{request.get_host()}"
 
 
+# --- limits (web/limits.py) ---------------------------------------------------------------------
+
+class RequestTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "request_too_large"
+
+
+class OverLimit(exceptions.APIException):
+    status_code = status.HTTP_403_FORBIDDEN
+    default_code = "limit_reached"
+
+
+def check_limits(request: Request) -> None:
+    """Body size, the session's request rate, and replicas beyond the pods a cluster may run."""
+    length = request.META.get("CONTENT_LENGTH") or "0"
+    limit_bytes = limits.rest_max_body_bytes()
+    if length.isdigit() and int(length) > limit_bytes:
+        raise RequestTooLarge(limits.request_too_large_message(limit_bytes))
+    key = limits.caller_key(session_key=request.session.session_key, remote_addr=request.META.get("REMOTE_ADDR"))
+    wait_s = limits.limiter_for(request.method).retry_after_s(key)
+    if wait_s is not None:
+        raise exceptions.Throttled(wait=wait_s, detail=limits.too_many_requests_message(wait_s, request.method))
+    if request.method not in limits.SAFE_METHODS:
+        message = limits.replicas_over_cap_message(request.data)
+        if message is not None:
+            raise OverLimit(message)
+
+
 class ApiView(APIView):
     authentication_classes = [SessionCookieAuthentication]
     permission_classes: list = []
@@ -121,6 +152,10 @@ class ApiView(APIView):
 
     def get_exception_handler(self):
         return api_exception_handler
+
+    def initial(self, request: Request, *args, **kwargs) -> None:
+        super().initial(request, *args, **kwargs)  # authentication first: CSRF before anything else
+        check_limits(request)
 
     def finalize_response(self, request, response, *args, **kwargs):
         # Scripts learn the CSRF token from the csrftoken cookie set on every API answer.

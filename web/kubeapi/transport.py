@@ -176,10 +176,45 @@ def decode_patch_body(raw: bytes, content_type: str | None) -> tuple[str, Any]:
     if patch_type == "json" and not isinstance(document, list):
         raise RequestError(validation.bad_request(
             f"json: cannot unmarshal {_go_json_type(document)} into Go value of type jsonpatch.Patch"))
+    if patch_type == "json":
+        problem = json_patch_problem(document)
+        if problem is not None:
+            raise RequestError(validation.bad_request(problem))
     if patch_type != "json" and not isinstance(document, dict):
         raise RequestError(validation.bad_request(
             f"json: cannot unmarshal {_go_json_type(document)} into Go value of type map[string]interface {{}}"))
     return patch_type, document
+
+
+JSON_PATCH_OPERATIONS = ("add", "remove", "replace", "move", "copy", "test")
+MAX_PATCH_OPERATIONS = 10_000
+
+
+def json_patch_problem(operations: list) -> str | None:
+    """What jsonpatch.DecodePatch / Apply would refuse in the shape of the operations (RFC 6902)."""
+    for operation in operations[:MAX_PATCH_OPERATIONS]:
+        if not isinstance(operation, dict):
+            return (f"json: cannot unmarshal {_go_json_type(operation)} into Go value of type "
+                    "jsonpatch.Operation")
+        kind = operation.get("op")
+        if kind not in JSON_PATCH_OPERATIONS:
+            return f"Unexpected kind: {kind if isinstance(kind, str) else 'unknown'}"
+        for name in ("path", "from") if kind in ("move", "copy") else ("path",):
+            if not isinstance(operation.get(name), str):
+                return f"{kind} operation does not apply: {name} must be a JSON pointer string"
+    return None
+
+
+def json_patch_as_object(operation: dict) -> dict | None:
+    """An add/replace/test operation as the sparse object it writes ("/spec/replicas", 3 ->
+    {"spec": {"replicas": 3}}), so its value can be type-checked like a merge patch."""
+    if operation.get("op") not in ("add", "replace", "test") or not operation.get("path", "").startswith("/"):
+        return None
+    tokens = [token.replace("~1", "/").replace("~0", "~") for token in operation["path"][1:].split("/")]
+    value: Any = operation.get("value")
+    for token in reversed(tokens[:MAX_DECODE_DEPTH]):
+        value = [value] if token.isdigit() or token == "-" else {token: value}
+    return value if isinstance(value, dict) else None
 
 
 def decode_optional_json(raw: bytes, content_type: str | None) -> dict | None:
@@ -199,6 +234,8 @@ def _parse(raw: bytes, kind: str, prefix: str) -> Any:
             return yaml.safe_load(text)
         except yaml.YAMLError as error:
             raise RequestError(validation.bad_request("error converting YAML to JSON: " + _yaml_message(error)))
+        except RecursionError:  # PyYAML's composer recurses once per nesting level
+            raise RequestError(validation.bad_request("error converting YAML to JSON: yaml: exceeded max depth"))
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:
@@ -268,6 +305,126 @@ def _go_json_type(value: Any) -> str:
     if value is None:
         return "null"
     return "object"
+
+
+# --- typed decoding -------------------------------------------------------------------------------
+# kube-apiserver decodes a body into Go structs before anything else looks at it: a known field
+# of the wrong JSON type is a 400 there, so the simulated apiserver never sees it.
+
+INT64_FIELDS = ("terminationGracePeriodSeconds", "activeDeadlineSeconds", "deletionGracePeriodSeconds",
+                "generation", "tolerationSeconds", "value")
+GO_INT_BOUNDS = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
+MAX_DECODE_DEPTH = 64
+MAX_DECODE_ITEMS = 100_000
+
+
+@dataclass
+class _Decoding:
+    """Where the walk is: the Go struct holding the field and the field's path without indexes."""
+
+    struct: str
+    path: str
+    budget: list = field(default_factory=lambda: [MAX_DECODE_ITEMS])
+
+
+def type_error(resource_key: str, body: Any) -> str | None:
+    """Go encoding/json's error for the first known field of ``body`` with the wrong JSON type."""
+    from . import openapi
+
+    fields = openapi.KIND_FIELDS.get(resource_key)
+    if fields is None or not isinstance(body, dict):
+        return None
+    kind = kinds.RESOURCES[resource_key].kind if resource_key in kinds.RESOURCES else resource_key
+    return _struct_error(dict(openapi._TOP, **fields), body, _Decoding(kind, ""), 0)
+
+
+def _struct_error(fields: dict, value: dict, where: _Decoding, depth: int) -> str | None:
+    if depth > MAX_DECODE_DEPTH:
+        return None
+    for key, item in list(value.items())[:MAX_DECODE_ITEMS]:
+        type_name = fields.get(key) if isinstance(key, str) else None
+        if type_name is None or item is None:
+            continue
+        path = f"{where.path}.{key}" if where.path else key
+        problem = _value_error(type_name, item, _Decoding(where.struct, path, where.budget), key, depth + 1)
+        if problem is not None:
+            return problem
+    return None
+
+
+def _value_error(type_name: str, item: Any, where: _Decoding, key: str, depth: int) -> str | None:
+    from . import openapi
+
+    where.budget[0] -= 1
+    if where.budget[0] < 0 or item is None:
+        return None
+    go_type, ok = _go_type_check(type_name, item, key)
+    if not ok and isinstance(item, dict) and go_type in ("map[string]string", "v1.ResourceList"):
+        # A map with a value of the wrong type: Go names the value's type.
+        item = next((value for value in item.values() if value is not None and not isinstance(value, str)), item)
+        go_type = "string"
+    if not ok:
+        return (f"json: cannot unmarshal {_go_json_value(item, go_type)} into Go struct field "
+                f"{where.struct}.{where.path} of type {go_type}")
+    if type_name.startswith("[]") and isinstance(item, list):
+        for element in item[:MAX_DECODE_ITEMS]:
+            problem = _value_error(type_name[2:], element, where, key, depth + 1)
+            if problem is not None:
+                return problem
+    nested = openapi.TYPES.get(type_name)
+    if nested is not None:
+        return _struct_error(nested, item, _Decoding(type_name, where.path, where.budget), depth)
+    return None
+
+
+def _go_type_check(type_name: str, item: Any, key: str) -> tuple[str, bool]:
+    """(the Go type named in the error, whether ``item`` decodes into it)."""
+    from . import openapi
+
+    is_number = isinstance(item, (int, float)) and not isinstance(item, bool)
+    if type_name.startswith("[]"):
+        element = type_name[2:]
+        return f"[]{_go_name(element)}", isinstance(item, list)
+    if type_name == openapi._STR:
+        return "string", isinstance(item, str)
+    if type_name == openapi._BOOL:
+        return "bool", isinstance(item, bool)
+    if type_name == openapi._INT:
+        go_type = "int64" if key in INT64_FIELDS else "int32"
+        low, high = GO_INT_BOUNDS[go_type]
+        whole = is_number and float(item).is_integer() if isinstance(item, float) else is_number
+        return go_type, bool(whole) and low <= int(item) <= high
+    if type_name in (openapi._MAP, openapi._QUANTITIES):
+        values_ok = isinstance(item, dict) and all(
+            value is None or isinstance(value, str) or (type_name == openapi._QUANTITIES and isinstance(value, (int, float))
+                                                         and not isinstance(value, bool))
+            for value in list(item.values())[:MAX_DECODE_ITEMS])
+        return ("map[string]string" if type_name == openapi._MAP else "v1.ResourceList"), values_ok
+    if type_name in ("Time", "MicroTime"):
+        return f"v1.{type_name}", isinstance(item, str)
+    if type_name == "IntOrString":
+        return "intstr.IntOrString", isinstance(item, str) or (is_number and float(item).is_integer())
+    if type_name == "Quantity":
+        return "resource.Quantity", isinstance(item, str) or is_number
+    return _go_name(type_name), isinstance(item, dict)  # a struct, or a free-form object
+
+
+def _go_name(type_name: str) -> str:
+    from . import openapi
+
+    if type_name == openapi._STR:
+        return "string"
+    if type_name == openapi._OBJ:
+        return "map[string]interface {}"
+    return f"v1.{type_name}" if type_name[:1].isupper() else type_name
+
+
+def _go_json_value(item: Any, go_type: str) -> str:
+    """Go names numbers with their value when the type is numeric ("number 1.5"), else the JSON type."""
+    json_type = _go_json_type(item)
+    if json_type == "number" and go_type.startswith("int"):
+        return f"number {json.dumps(item)}"
+    return json_type
 
 
 # --- query parameters -----------------------------------------------------------------------------

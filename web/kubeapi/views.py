@@ -18,6 +18,7 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from cluster_sim.apiserver import validation
+from web import limits
 from web.runtime import LiveCluster
 
 from . import auth, discovery, openapi, transport, watch
@@ -67,12 +68,46 @@ async def kube_api(request: HttpRequest, key: str, rest: str = "") -> HttpRespon
         target = transport.parse_resource_path(
             resource_segments, lambda plural: discovery.find_resource(group, version, plural))
         incoming = await read_incoming(request)
+        refused = rate_limited(live, request.method or "GET")
+        if refused is not None:
+            return refused
         if request.method == "GET" and target.name is None and is_true(incoming.query.get("watch")):
             return await start_watch(live, target, incoming)
         answer = await sync_to_async(serve, thread_sensitive=False)(live, target, incoming)
     except RequestError as error:
         answer = Answer(error.code, error.status)
     return respond(answer)
+
+
+# --- limits (web/limits.py) -------------------------------------------------------------------
+
+def rate_limited(live: LiveCluster, method: str) -> HttpResponse | None:
+    """429 TooManyRequests with Retry-After once the owner's session spends its bucket."""
+    key = limits.caller_key(session_key=live.owner_session, remote_addr=None)
+    wait_s = limits.limiter_for(method).retry_after_s(key)
+    if wait_s is None:
+        return None
+    response = respond(Answer(429, limits.too_many_requests_status(wait_s, method)))
+    response["Retry-After"] = limits.retry_after_header(wait_s)
+    return response
+
+
+def check_object_limits(live: LiveCluster, target: Target, body: Any, *, creating: bool = False) -> None:
+    """Pods and nodes per cluster, replicas per workload: a 403 Status before the cluster sees it."""
+    from web.services import MAX_NODES_PER_CLUSTER
+
+    metadata = body.get("metadata") if isinstance(body, dict) else None
+    name = target.name or (metadata.get("name") if isinstance(metadata, dict) else "") or ""
+    name = name if isinstance(name, str) else ""
+    resource = target.info.plural
+    refusal = limits.workload_refusal(resource=resource, subresource=target.subresource, name=name, body=body)
+    if refusal is None and creating and target.subresource is None:
+        with live.lock:
+            refusal = (limits.pod_cap_refusal(live, resource=resource, name=name)
+                       or limits.node_cap_refusal(live, resource=resource, name=name,
+                                                  max_nodes=MAX_NODES_PER_CLUSTER))
+    if refusal is not None:
+        raise RequestError(refusal)
 
 
 def respond(answer: Answer) -> HttpResponse:
@@ -380,6 +415,10 @@ def check_body(target: Target, body: dict, incoming: Incoming, *, patch: bool = 
         if body.get("kind") not in (None, kind):
             raise RequestError(validation.bad_request(
                 f"the kind of the provided object ({body.get('kind')}) does not match {kind}"))
+    typed = transport.type_error(body_resource_key(target), body)
+    if typed is not None:
+        raise RequestError(validation.bad_request(f"{kind} in version {json.dumps(target.info.version)} "
+                                                  f"cannot be handled as a {kind}: {typed}"))
     mode = incoming.query.get("fieldValidation") or "Warn"
     if mode not in ("Ignore", "Warn", "Strict"):
         raise RequestError(validation.bad_request(
@@ -390,6 +429,17 @@ def check_body(target: Target, body: dict, incoming: Incoming, *, patch: bool = 
     if unknown and mode == "Strict":
         raise transport.unknown_field_error(kind, target.info.version, unknown)
     return transport.unknown_field_warning(unknown)
+
+
+def check_json_patch_values(target: Target, operations: list) -> None:
+    """Each written value against the field it lands in: the patched object must still decode."""
+    _api_version, kind = expected_kind(target)
+    for operation in operations[:transport.MAX_PATCH_OPERATIONS]:
+        sparse = transport.json_patch_as_object(operation)
+        typed = transport.type_error(body_resource_key(target), sparse) if sparse is not None else None
+        if typed is not None:
+            raise RequestError(validation.bad_request(f"{kind} in version {json.dumps(target.info.version)} "
+                                                      f"cannot be handled as a {kind}: {typed}"))
 
 
 def mutation_params(incoming: Incoming) -> dict:
@@ -407,6 +457,7 @@ def serve_create(live: LiveCluster, target: Target, incoming: Incoming) -> Answe
         raise transport.method_not_allowed()
     body = transport.decode_object_body(incoming.body, incoming.content_type)
     warnings = check_body(target, body, incoming)
+    check_object_limits(live, target, body, creating=True)
     params = mutation_params(incoming)
     if target.info.key == "bindings":
         pod_name = (body.get("metadata") or {}).get("name") or ""
@@ -426,6 +477,7 @@ def serve_update(live: LiveCluster, target: Target, incoming: Incoming) -> Answe
         raise transport.method_not_allowed()
     body = transport.decode_object_body(incoming.body, incoming.content_type)
     warnings = check_body(target, body, incoming)
+    check_object_limits(live, target, body)
     answer = call(live, request_for(target, "update", body=body, params=mutation_params(incoming)))
     answer.warnings = warnings
     return answer
@@ -436,6 +488,9 @@ def serve_patch(live: LiveCluster, target: Target, incoming: Incoming) -> Answer
         raise transport.method_not_allowed()
     patch_type, patch = transport.decode_patch_body(incoming.body, incoming.content_type)
     warnings = check_body(target, patch, incoming, patch=True) if patch_type != "json" else []
+    if patch_type == "json":
+        check_json_patch_values(target, patch)
+    check_object_limits(live, target, patch)
     params = dict(mutation_params(incoming), patchType=patch_type)
     answer = call(live, request_for(target, "patch", body=patch, params=params))
     answer.warnings = warnings

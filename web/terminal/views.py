@@ -6,6 +6,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_POST
 
+from web import limits
 from web.runtime import LiveCluster, registry
 
 from .completion import complete
@@ -28,6 +29,9 @@ def terminal_run(request: HttpRequest, cluster_id: str) -> HttpResponse:
     line = request.POST.get("line", "")
     if len(line) > MAX_LINE_CHARACTERS:
         return JsonResponse({"error": f"command too long (more than {MAX_LINE_CHARACTERS} characters)"}, status=400)
+    throttled = rate_limited(request, line)
+    if throttled is not None:
+        return throttled
     server_url = request.build_absolute_uri(f"/k8s/{live.secret}")
     result = run_command(live, line, server_url=server_url)
     if wants_json(request):
@@ -40,6 +44,22 @@ def terminal_complete(request: HttpRequest, cluster_id: str) -> JsonResponse:
     live = owned_cluster(request, cluster_id)
     line = request.GET.get("line", "")[:MAX_LINE_CHARACTERS]
     return JsonResponse({"completions": complete(live, line)})
+
+
+def rate_limited(request: HttpRequest, line: str) -> HttpResponse | None:
+    """The session's action rate (web/limits.py): the page shows kubectl's own error line; JSON
+    clients get 429 with Retry-After."""
+    key = limits.caller_key(session_key=request.session.session_key, remote_addr=None)
+    wait_s = limits.actions.retry_after_s(key)
+    if wait_s is None:
+        return None
+    message = limits.too_many_requests_message(wait_s)
+    if wants_json(request):
+        response = JsonResponse({"error": message}, status=429)
+    else:
+        response = HttpResponse(entry_html(line, f"Error from server (TooManyRequests): {message}", 1))
+    response["Retry-After"] = limits.retry_after_header(wait_s)
+    return response
 
 
 def wants_json(request: HttpRequest) -> bool:
