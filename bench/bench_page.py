@@ -17,26 +17,17 @@ loopback port with a throwaway SQLite database and is stopped by its PID.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import os
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
+from live_server import daphne_server
 from playwright.sync_api import expect, sync_playwright
 
-REPO = Path(__file__).resolve().parent.parent
-PYTHON = sys.executable
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 LESSON_PATH = "/lessons/worker-node-failure/"
-SERVER_START_TIMEOUT_S = 60
 WAIT_MS = 120_000
 # The animator's own bound (MAX_LAG_MS in cluster.js) plus one frame: beyond it, it fell behind.
 LAG_BOUND_MS = 1500 + 50
@@ -44,53 +35,6 @@ LAG_BOUND_MS = 1500 + 50
 PAGE_BYTES_JS = """() => performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource'))
   .filter(entry => !entry.name.includes('/ws/'))
   .reduce((sum, entry) => [sum[0] + entry.transferSize, sum[1] + entry.decodedBodySize, sum[2] + 1], [0, 0, 0])"""
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@contextlib.contextmanager
-def daphne_server():
-    with tempfile.TemporaryDirectory(prefix="bench-page-") as directory:
-        environment = dict(os.environ, DATABASE_URL=f"sqlite:///{directory}/bench.sqlite3",
-                           DJANGO_SETTINGS_MODULE="web.settings", PYTHONPATH=str(REPO))
-        subprocess.run([PYTHON, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=REPO, env=environment, check=True)
-        port = free_port()
-        log = open(f"{directory}/daphne.log", "w")
-        server = subprocess.Popen([str(Path(PYTHON).parent / "daphne"), "-b", "127.0.0.1", "-p", str(port),
-                                   "web.asgi:application"], cwd=REPO, env=environment,
-                                  stdout=subprocess.DEVNULL, stderr=log)
-        try:
-            base_url = f"http://127.0.0.1:{port}"
-            try:
-                wait_until_serving(base_url, server)
-            except RuntimeError:
-                print(Path(f"{directory}/daphne.log").read_text()[-3000:], file=sys.stderr)
-                raise
-            yield base_url
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-            log.close()
-
-
-def wait_until_serving(base_url: str, server: subprocess.Popen) -> None:
-    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"daphne exited with {server.returncode}")
-        try:
-            with urllib.request.urlopen(base_url + "/", timeout=2):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError("daphne did not answer in time")
 
 
 def new_page(browser):
@@ -199,7 +143,7 @@ def main() -> int:
     if not Path(CHROMIUM).exists():
         print(f"bench_page: {CHROMIUM} is missing (make system-packages-test installs it)")
         return 1
-    with daphne_server() as base_url, sync_playwright() as playwright:
+    with daphne_server(prefix="bench-page-") as (base_url, _pid), sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             lesson = [first_load_bytes(browser, base_url + LESSON_PATH) for _ in range(arguments.runs)]

@@ -23,25 +23,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import os
 import re
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import aiohttp
+from live_server import daphne_server
 
-REPO = Path(__file__).resolve().parent.parent
-PYTHON = sys.executable
 LESSON = "worker-node-failure"
-SERVER_START_TIMEOUT_S = 60
 JOIN_CONCURRENCY = 8
 MAX_JOIN_ATTEMPTS = 30
 BANNER_TIMEOUT_S = 120
@@ -54,62 +47,12 @@ TILE_ID = re.compile(r'<article id="tile-(\d+)"')
 CLOCK_TICKS_PER_S = os.sysconf("SC_CLK_TCK")
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_until_serving(base_url: str, server: subprocess.Popen) -> None:
-    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"daphne exited with {server.returncode}")
-        try:
-            with urllib.request.urlopen(base_url + "/", timeout=2):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError("daphne did not answer in time")
-
-
 INSTRUCTOR_SETUP = """
 from django.contrib.auth.models import Group, Permission, User
 group, _ = Group.objects.get_or_create(name="instructors")
 group.permissions.add(Permission.objects.get(codename="run_workshop"))
 User.objects.create_user("bench-teacher", password="bench-password").groups.add(group)
 """
-
-
-@contextlib.contextmanager
-def daphne_server():
-    """(base URL, server PID) of a fresh server with one instructor, bench-teacher."""
-    with tempfile.TemporaryDirectory(prefix="bench-workshop-") as directory:
-        environment = dict(os.environ, DATABASE_URL=f"sqlite:///{directory}/bench.sqlite3",
-                           DJANGO_SETTINGS_MODULE="web.settings", PYTHONPATH=str(REPO))
-        environment.pop("REDIS_URL", None)  # one process: the in-memory channel layer
-        subprocess.run([PYTHON, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=REPO, env=environment, check=True)
-        subprocess.run([PYTHON, "manage.py", "shell", "-c", INSTRUCTOR_SETUP], cwd=REPO, env=environment, check=True)
-        port = free_port()
-        log = open(f"{directory}/daphne.log", "w")
-        server = subprocess.Popen([str(Path(PYTHON).parent / "daphne"), "-b", "127.0.0.1", "-p", str(port),
-                                   "web.asgi:application"], cwd=REPO, env=environment,
-                                  stdout=subprocess.DEVNULL, stderr=log)
-        try:
-            base_url = f"http://127.0.0.1:{port}"
-            try:
-                wait_until_serving(base_url, server)
-            except RuntimeError:
-                print(Path(f"{directory}/daphne.log").read_text()[-3000:], file=sys.stderr)
-                raise
-            yield base_url, server.pid
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-            log.close()
 
 
 def cpu_seconds(pid: int) -> float:
@@ -263,7 +206,7 @@ async def broadcast_latencies(base_url: str, token: str, code: str,
 
 
 async def run(students: int) -> int:
-    with daphne_server() as (base_url, pid):
+    with daphne_server(prefix="bench-workshop-", setup_script=INSTRUCTOR_SETUP) as (base_url, pid):
         teacher, token = await instructor(base_url)
         async with aiohttp.ClientSession(headers={"Authorization": f"Token {token}"}) as api:
             async with api.post(base_url + "/api/workshops/", json={"title": "bench", "lessons": [LESSON]}) as answer:

@@ -300,20 +300,29 @@ def _throttled(request: HttpRequest, lesson: Lesson, progress: LessonProgress | 
     return response
 
 
-def lesson_check(request: HttpRequest, slug: str) -> HttpResponse:
+def _current_step_post(request: HttpRequest, slug: str) -> tuple:
+    """What Check and Show me share: (early answer or None, lesson, session key, progress, cluster, step)."""
     refused = _post_only(request)
     if refused:
-        return refused
+        return refused, None, None, None, None, None
     lesson = lesson_or_404(slug)
     session_key = session_key_of(request)
     progress = progress_for(session_key, lesson)
     live = ensure_live_cluster(session_key, lesson, progress)
     throttled = _throttled(request, lesson, progress, live)
     if throttled:
-        return throttled
+        return throttled, lesson, session_key, progress, live, None
     step = lesson.step(progress.current_step)
     if step is None:
-        return _after_post(request, lesson, progress, live, _("You finished this lesson."), "done")
+        finished = _after_post(request, lesson, progress, live, _("You finished this lesson."), "done")
+        return finished, lesson, session_key, progress, live, None
+    return None, lesson, session_key, progress, live, step
+
+
+def lesson_check(request: HttpRequest, slug: str) -> HttpResponse:
+    early, lesson, _session_key, progress, live, step = _current_step_post(request, slug)
+    if early is not None:
+        return early
     results = checks.run_goal(live, step.goal)
     if all(result.passed for result in results):
         mark_completed(progress, lesson, step)
@@ -323,19 +332,9 @@ def lesson_check(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def lesson_show_me(request: HttpRequest, slug: str) -> HttpResponse:
-    refused = _post_only(request)
-    if refused:
-        return refused
-    lesson = lesson_or_404(slug)
-    session_key = session_key_of(request)
-    progress = progress_for(session_key, lesson)
-    live = ensure_live_cluster(session_key, lesson, progress)
-    throttled = _throttled(request, lesson, progress, live)
-    if throttled:
-        return throttled
-    step = lesson.step(progress.current_step)
-    if step is None:
-        return _after_post(request, lesson, progress, live, _("You finished this lesson."), "done")
+    early, lesson, session_key, progress, live, step = _current_step_post(request, slug)
+    if early is not None:
+        return early
     problems = perform_show_me(session_key, live, step)
     if problems:
         return _after_post(request, lesson, progress, live, " ".join(problems), "pending")
