@@ -316,14 +316,12 @@ def table_for(resource: str, objects: list[dict], now_ms: int) -> dict:
 
 
 def name_age_table(objects: list[dict], now_ms: int) -> dict:
-    from cluster_sim.timefmt import parse_time_ms
+    from web.kubeapi.printers import age_since
 
     rows = []
     for obj in objects:
         metadata = obj.get("metadata") or {}
-        created = metadata.get("creationTimestamp")
-        age = transport.human_duration((now_ms - parse_time_ms(created)) // 1000) if created else "<unknown>"
-        rows.append({"cells": [metadata.get("name", ""), age]})
+        rows.append({"cells": [metadata.get("name", ""), age_since(metadata.get("creationTimestamp"), now_ms)]})
     columns = [
         {"name": "Name", "type": "string", "format": "name", "description": "Name of the object, unique in its namespace.", "priority": 0},
         {"name": "Age", "type": "string", "format": "", "description": "Time since the object was created.", "priority": 0},
