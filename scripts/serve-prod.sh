@@ -88,7 +88,9 @@ say "migrating the database, collecting static files"
 upstreams=""
 for index in $(seq 0 $((WORKERS - 1))); do
     port=$((APP_PORT + index))
-    "$daphne" -b 127.0.0.1 -p "$port" --proxy-headers web.asgi:application >>"$state/daphne-$index.log" 2>&1 &
+    # A stable name per port: a restarted process resumes its clusters at once (web/ownership.py).
+    APP_PROCESS_NAME="$(hostname):$port" "$daphne" -b 127.0.0.1 -p "$port" --proxy-headers web.asgi:application \
+        >>"$state/daphne-$index.log" 2>&1 &
     echo $! >"$state/daphne-$index.pid"
     upstreams+="        server 127.0.0.1:$port;"$'\n'
 done

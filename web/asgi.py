@@ -1,4 +1,5 @@
-"""ASGI entry point: HTTP goes to Django, websockets to the Channels routes in web/routing.py."""
+"""ASGI entry point: HTTP goes to Django, websockets to the Channels routes in web/routing.py, and
+with several processes, connections about another process's cluster to that process."""
 import os
 
 from django.core.asgi import get_asgi_application
@@ -12,11 +13,14 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from web import tunnel  # noqa: E402
 from web.routing import websocket_urlpatterns  # noqa: E402
 
-application = ProtocolTypeRouter(
+# With several processes, a connection about a cluster another process holds is forwarded there
+# whole (web/tunnel.py); with one process the wrapper passes everything straight through.
+application = tunnel.wrap(ProtocolTypeRouter(
     {
         "http": django_asgi_application,
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
-)
+))

@@ -72,3 +72,30 @@ class ClusterSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"snapshot of {self.cluster_id} at {self.virtual_ms} ms ({len(self.data)} bytes)"
+
+
+class ServerProcess(models.Model):
+    """One running server process (docs/deploy.md): where it listens on the channel layer, and
+    whether it is alive. A process that misses heartbeats for ownership.LEASE_TTL_S is dead, and so
+    are its leases."""
+    # Stable across restarts when APP_PROCESS_NAME is set (host:port), so a restarted process takes
+    # its predecessor's leases at once instead of waiting for them to lapse.
+    name = models.CharField(primary_key=True, max_length=200)
+    # Which start of that process: leases taken by an earlier start are void.
+    boot_id = models.CharField(max_length=32)
+    channel = models.CharField(max_length=200)
+    heartbeat_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"process {self.name} ({self.boot_id})"
+
+
+class ClusterLease(models.Model):
+    """Which process holds a cluster in memory and advances it: the only one that may journal it."""
+    cluster = models.OneToOneField(ClusterRecord, primary_key=True, on_delete=models.CASCADE, related_name="lease")
+    holder = models.CharField(max_length=200)
+    holder_boot_id = models.CharField(max_length=32)
+    acquired_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"lease of {self.cluster_id} held by {self.holder}"

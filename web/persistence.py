@@ -35,7 +35,7 @@ from django.utils import timezone
 from cluster_sim.cluster import SNAPSHOT_COMPRESSION_LEVEL, SNAPSHOT_INTERVAL_MS
 from cluster_sim.engine import PRIORITY_ACTION, Simulation
 from cluster_sim.scenario import Scenario
-from web.runtime import JournaledCluster, LiveCluster, ClusterRegistry, wall_seconds
+from web.runtime import JournaledCluster, LiveCluster, ClusterRegistry, cluster_max_pods, wall_seconds
 
 logger = logging.getLogger(__name__)
 
@@ -76,7 +76,7 @@ def outside_event_loop(function: Callable) -> Callable:
         if not in_event_loop_thread():
             return function(*args, **kwargs)
         with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-            return pool.submit(_in_worker, function, *args, **kwargs).result()
+            return pool.submit(in_worker, function, *args, **kwargs).result()
 
     return wrapper
 
@@ -89,7 +89,8 @@ def in_event_loop_thread() -> bool:
     return True
 
 
-def _in_worker(function: Callable, *args: Any, **kwargs: Any) -> Any:
+def in_worker(function: Callable, *args: Any, **kwargs: Any) -> Any:
+    """Run in a worker thread, then give its database connection back."""
     try:
         return function(*args, **kwargs)
     finally:
@@ -156,8 +157,11 @@ class DatabaseStore:
         from web.models import ClusterAction
 
         action = {key: value for key, value in entry.items() if key not in ("at_ms", "heap_seq")}
-        ClusterAction.objects.create(cluster_id=live.id, ordinal=ordinal, at_ms=entry["at_ms"],
-                                     heap_seq=entry["heap_seq"], action_json=dumps(action))
+        with transaction.atomic():
+            if self.registry.ownership is not None:  # only the lease holder writes history
+                self.registry.ownership.fence(live.id)
+            ClusterAction.objects.create(cluster_id=live.id, ordinal=ordinal, at_ms=entry["at_ms"],
+                                         heap_seq=entry["heap_seq"], action_json=dumps(action))
 
     def advanced(self, live: LiveCluster) -> None:
         """The clock moved on: checkpoint (and snapshot) when enough virtual and wall time passed."""
@@ -287,6 +291,12 @@ class DatabaseStore:
                     .values_list("id", flat=True))
 
     @outside_event_loop
+    def id_for_secret(self, secret: str) -> str | None:
+        from web.models import ClusterRecord
+
+        return ClusterRecord.objects.filter(secret=secret).values_list("id", flat=True).first()
+
+    @outside_event_loop
     def load(self, *, cluster_id: str | None = None, secret: str | None = None) -> LiveCluster | None:
         """The durable cluster rebuilt exactly as it was at its last persisted point, or None."""
         from web.models import ClusterRecord
@@ -349,7 +359,7 @@ def rebuild_cluster(*, scenario: Scenario, seed: int | None, snapshots: list[tup
     the heap sequence number. Then run on to ``until_ms``."""
     snapshot_heap_seq = 0
     if not snapshots:
-        cluster = JournaledCluster.from_scenario(scenario, seed)
+        cluster = JournaledCluster.from_scenario(scenario, seed, max_pods=cluster_max_pods())
     else:
         snapshot_ms, data = snapshots[-1]
         state = json.loads(zlib.decompress(data))

@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from cluster_sim.cluster import Cluster
+from cluster_sim.cluster import DEFAULT_CLUSTER_MAX_PODS, Cluster
 from cluster_sim.engine import Event, SimulationError
 from cluster_sim.scenario import Scenario
 
@@ -35,6 +35,22 @@ SECRET_BYTES = 24
 CLUSTER_ID_SHAPE = re.compile(r"[0-9a-f]{16}")
 SECRET_SHAPE = re.compile(r"[A-Za-z0-9_-]{32}")
 ADVANCE_SLICE_MS = 1_000
+
+
+class ClusterElsewhere(Exception):
+    """Another live server process holds this cluster and did not let go of it (web/ownership.py):
+    the caller answers 503 and the client tries again."""
+
+    def __init__(self, cluster_id: str):
+        super().__init__(f"cluster {cluster_id} is busy in another server process; try again in a moment")
+        self.cluster_id = cluster_id
+
+
+def cluster_max_pods() -> int:
+    """The pods one cluster may hold (settings.CLUSTER_MAX_PODS); its apiservers enforce it."""
+    from django.conf import settings
+
+    return int(getattr(settings, "CLUSTER_MAX_PODS", DEFAULT_CLUSTER_MAX_PODS))
 
 
 def wall_seconds() -> float:
@@ -112,7 +128,7 @@ class LiveCluster:
         self._tickets = itertools.count(number + 1)
 
     def _persist_clock(self) -> None:
-        if self.store is not None:
+        if self.store is not None and not self.evicted:
             self.store.clock_changed(self)
 
     # Clock ----------------------------------------------------------------------------------
@@ -125,6 +141,8 @@ class LiveCluster:
         one-second slices that stop once that much wall time is spent. When the clock outruns what
         may be simulated, the clock waits for the simulation (the speed shown is then not reached)."""
         with self.lock:
+            if self.evicted:  # a copy dropped from this process (evicted, or now held elsewhere)
+                return []
             started_s = wall_seconds()
             self.last_used_s = started_s
             now_wall_s = started_s if now_wall_s is None else now_wall_s
@@ -268,12 +286,14 @@ class ClusterRegistry:
         # Called with the cluster id when a cluster goes, so per-cluster caches elsewhere can follow.
         self.deletion_hooks: list[Callable[[str], None]] = []
         self.store: Any = None
+        # With several server processes (web/ownership.py): who may hold which cluster.
+        self.ownership: Any = None
 
     def create(self, *, scenario: Scenario, owner_session: str, seed: int | None = None,
                paused: bool = False, durable: bool = False) -> LiveCluster:
         """A new cluster at virtual time 0; ``paused`` keeps its clock there until resumed.
         ``durable`` records it in the store first (its journal then starts with it)."""
-        cluster = JournaledCluster.from_scenario(scenario, seed)
+        cluster = JournaledCluster.from_scenario(scenario, seed, max_pods=cluster_max_pods())
         cluster_id = secrets.token_hex(CLUSTER_ID_BYTES)
         live = LiveCluster(cluster_id=cluster_id, cluster=cluster, owner_session=owner_session,
                            scenario_name=scenario.name)
@@ -282,16 +302,20 @@ class ClusterRegistry:
             if self.store is None:
                 raise RuntimeError("durable clusters need a store (web.persistence.install)")
             self.store.record_new(live, scenario=scenario, seed=seed)
+            if self.ownership is not None:
+                self.ownership.acquire(cluster_id)
             live.attach_store(self.store)
         with self.lock:
             self.clusters[cluster_id] = live
         return live
 
-    def get(self, cluster_id: str) -> LiveCluster | None:
+    def get(self, cluster_id: str, *, claim: bool = True) -> LiveCluster | None:
+        """The cluster, from memory or restored from the store. With ``claim=False`` a cluster that
+        another live process holds is not moved here (None)."""
         live = self.clusters.get(cluster_id)
         if live is None and self.store is not None and isinstance(cluster_id, str) \
                 and CLUSTER_ID_SHAPE.fullmatch(cluster_id):
-            live = self._restore(cluster_id=cluster_id)
+            live = self._restore(cluster_id=cluster_id, claim=claim)
         if live is not None:
             live.last_used_s = wall_seconds()
         return live
@@ -304,15 +328,23 @@ class ClusterRegistry:
                 live.last_used_s = wall_seconds()
                 return live
         if self.store is not None and isinstance(secret, str) and SECRET_SHAPE.fullmatch(secret):
-            return self._restore(secret=secret)
+            cluster_id = self.store.id_for_secret(secret)
+            return self._restore(cluster_id=cluster_id) if cluster_id else None
         return None
 
-    def _restore(self, *, cluster_id: str | None = None, secret: str | None = None) -> LiveCluster | None:
+    def _restore(self, *, cluster_id: str, claim: bool = True) -> LiveCluster | None:
         with self.restore_lock:
-            for live in list(self.clusters.values()):  # restored meanwhile by another request
-                if live.id == cluster_id or (secret is not None and secrets.compare_digest(live.secret, secret)):
-                    return live
-            live = self.store.load(cluster_id=cluster_id, secret=secret)
+            live = self.clusters.get(cluster_id)  # restored meanwhile by another request
+            if live is not None:
+                return live
+            if self.ownership is not None:
+                if not claim:
+                    holder = self.ownership.acquire(cluster_id)
+                    if holder is not None:
+                        return None
+                else:
+                    self.ownership.claim(cluster_id)
+            live = self.store.load(cluster_id=cluster_id)
             if live is None:
                 return None
             live.attach_store(self.store)
@@ -320,6 +352,13 @@ class ClusterRegistry:
                 self.clusters[live.id] = live
             self.store.restored(live)
             return live
+
+    def held_elsewhere(self, cluster_id: str) -> bool:
+        """Whether another live server process holds the cluster (web/ownership.py)."""
+        if self.ownership is None or cluster_id in self.clusters:
+            return False
+        holder = self.ownership.holder_of(cluster_id)
+        return holder is not None and holder.alive and not self.ownership.is_mine(holder)
 
     def delete(self, cluster_id: str) -> bool:
         with self.lock:
@@ -378,6 +417,8 @@ class ClusterRegistry:
                     continue
                 live.store.save_for_eviction(live)
                 self.forget(live.id)
+                if self.ownership is not None:
+                    self.ownership.release(live.id)
             evicted.append(live.id)
         return evicted
 

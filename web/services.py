@@ -25,7 +25,7 @@ from cluster_sim.scenario import (
     shipped_path,
 )
 from cluster_sim.timefmt import format_micro_time, parse_time_ms
-from web import kubeconfig, persistence
+from web import kubeconfig, ownership, persistence
 from web.runtime import MAX_ADVANCE_PER_CALL_MS, MAX_SPEED, MIN_SPEED, LiveCluster, registry
 
 # A session is one learner's browser (or script): a handful of clusters is plenty, and each
@@ -402,3 +402,5 @@ def node_summary(node: dict) -> dict:
 
 # Clusters created here are durable: journaled and snapshotted in the database (docs/persistence.md).
 persistence.install(registry)
+# Several processes on one Redis and database share clusters through leases (web/ownership.py).
+ownership.install(registry)

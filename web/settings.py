@@ -11,6 +11,9 @@ DJANGO_HTTPS        "1": the site is served over HTTPS: redirect http to https, 
                     (default: on in production, off with DEBUG)
 DJANGO_TRUST_X_FORWARDED_PROTO "1": a reverse proxy terminates TLS and sets X-Forwarded-Proto
                     (default: on in production; set "0" when clients reach daphne directly)
+DJANGO_TRUST_X_FORWARDED_FOR "1": the client's address is X-Forwarded-For's first hop, which the
+                    proxy sets (default: on in production; "0" when clients reach daphne directly)
+CLUSTERS_PER_ADDRESS_PER_HOUR new clusters one client address may create an hour (default 60)
 DJANGO_HSTS_SECONDS, DJANGO_HSTS_INCLUDE_SUBDOMAINS, DJANGO_HSTS_PRELOAD   HSTS header (defaults:
                     one year, on, on; only sent over HTTPS)
 DJANGO_STATIC_ROOT  where `collectstatic` puts static files (default var/staticfiles)
@@ -20,6 +23,9 @@ DATABASE_CONN_MAX_AGE seconds a database connection is kept open (default 0: one
 REDIS_URL           redis://host:port/db for the Channels layer and the cache (default: in memory,
                     which only works with one process)
 CLUSTER_IDLE_MINUTES, CLUSTER_RETENTION_DAYS, CLUSTER_PERSISTENCE   see docs/persistence.md
+CLUSTER_OWNERSHIP   "1": processes share clusters through leases and forward requests to the holder
+                    (default: on when REDIS_URL is set); APP_PROCESS_NAME names this process (default
+                    host:pid; a name kept across restarts lets a restarted process resume at once)
 Deployment: docs/deploy.md.
 """
 import os
@@ -71,6 +77,10 @@ CSRF_TRUSTED_ORIGINS = _env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 # X-Forwarded-Proto.  Trust that header only behind a proxy that overwrites it.
 if _env_flag("DJANGO_TRUST_X_FORWARDED_PROTO", default=not DEBUG):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The client's address (per-address limits, web/limits.py) is the first X-Forwarded-For hop: the
+# proxy must set the header itself, not append to one the client sent.
+TRUST_X_FORWARDED_FOR = _env_flag("DJANGO_TRUST_X_FORWARDED_FOR", default=not DEBUG)
+CLUSTERS_PER_ADDRESS_PER_HOUR = int(os.environ.get("CLUSTERS_PER_ADDRESS_PER_HOUR", "60"))
 HTTPS = _env_flag("DJANGO_HTTPS", default=not DEBUG)
 SECURE_SSL_REDIRECT = HTTPS
 SESSION_COOKIE_SECURE = HTTPS
@@ -112,6 +122,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "web.middleware.ClusterElsewhereMiddleware",
 ]
 
 ROOT_URLCONF = "web.urls"
@@ -159,14 +170,24 @@ CLUSTER_RETENTION_DAYS = float(os.environ.get("CLUSTER_RETENTION_DAYS", "14"))
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     # Group messages (a cluster's events, a workshop's banners) reach websockets held by any process.
+    # A process's own channels share one Redis key, and so one capacity: a process with hundreds of
+    # sockets and forwarded requests (web/tunnel.py) needs far more than the default 100 messages.
+    # redis-py 8 times socket reads out after 5 s, exactly channels_redis's blocking-pop timeout: the
+    # two race, and a lost race kills a websocket's receive (1011). Reads may take longer here.
     CHANNEL_LAYERS = {
-        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}},
+        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer",
+                    "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 30}],
+                               "capacity": 10_000, "expiry": 60}},
     }
     # One cache for every process, so whatever is counted in it (rate limits) is counted once.
+    # A Redis that stops answering must not hang requests: the rate limiter then fails open.
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
-                          "KEY_PREFIX": "app"}}
+                          "KEY_PREFIX": "app", "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1}}}
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# Several processes on one database and Redis: each cluster is leased to the one process that
+# advances it, and requests about it are forwarded there (web/ownership.py, web/tunnel.py).
+CLUSTER_OWNERSHIP = os.environ.get("CLUSTER_OWNERSHIP", "1" if REDIS_URL else "0") not in ("0", "false", "no")
 
 # --- internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "en"  # used when neither the cookie nor Accept-Language names ko or en

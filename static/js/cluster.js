@@ -59,6 +59,7 @@
     wireMachineClicks();
     addStatsLine();
     document.body.addEventListener("htmx:wsBeforeMessage", onSocketMessage);
+    document.body.addEventListener("htmx:wsClose", reconnectWhenMoved);
     document.body.addEventListener("htmx:oobBeforeSwap", rememberUiState);
     document.body.addEventListener("htmx:oobAfterSwap", afterSwap);
     document.body.addEventListener("htmx:beforeRequest", function (event) {
@@ -74,6 +75,16 @@
   });
 
   /* --- messages ------------------------------------------------------------------------- */
+  // The server closes with 4012 when another server process took the cluster over, and 4013 when
+  // the process holding it stopped answering (web/tunnel.py). htmx reconnects by itself only after
+  // 1006/1011-1013, which a server cannot send; a new connection reaches the cluster's holder.
+  var RECONNECT_CODES = [4012, 4013];
+  function reconnectWhenMoved(event) {
+    var detail = event.detail || {};
+    if (!detail.event || RECONNECT_CODES.indexOf(detail.event.code) < 0 || !detail.socketWrapper) return;
+    setTimeout(function () { detail.socketWrapper.reconnect(); }, 200 + Math.random() * 800);
+  }
+
   function onSocketMessage(event) {
     var text = event.detail.message;
     if (typeof text !== "string" || text.charAt(0) !== "{") return;  // HTML: htmx swaps it

@@ -112,8 +112,9 @@ class Daphne:
     """One daphne process of the app; start, kill -9, start again on the same port."""
 
     def __init__(self, env: dict, log_path: Path):
-        self.env = env
         self.port = free_port()
+        # As `make serve-prod` names its processes: a restart on the same port takes over at once.
+        self.env = dict(env, APP_PROCESS_NAME=f"127.0.0.1:{self.port}")
         self.log_path = log_path
         self.process: subprocess.Popen | None = None
 

@@ -69,6 +69,8 @@ def open_watch(live: runtime.LiveCluster, request: dict, start_revision: str) ->
 def poll(watch: Watch) -> tuple[list[dict], int]:
     """Advance to the present; the notifications that arrived and a revision they surely cover."""
     with watch.live.lock:
+        if watch.live.evicted:  # the cluster left this process: the client watches again, elsewhere
+            return [{"type": "END"}], watch.safe_revision
         watch.live.advance()
         events = watch.live.cluster.take_watch_events(watch.ticket)
         watch.observe()
