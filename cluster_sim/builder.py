@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .apiserver.admission import DEFAULT_CLUSTER_MAX_PODS
 from .apiserver.server import KubeApiServer
 from .cloud import CloudProvider
 from .cluster import Director
@@ -48,7 +49,8 @@ def machine_ip(index: int, control_plane: bool) -> str:
     return f"192.168.{56 + host // 250}.{host % 250 + 1}"
 
 
-def build_simulation(scenario: Any, seed: int) -> tuple[Simulation, dict]:
+def build_simulation(scenario: Any, seed: int, *, max_pods: int = DEFAULT_CLUSTER_MAX_PODS) -> tuple[Simulation, dict]:
+    """``max_pods``: the most pods the cluster's apiservers admit (admission.cluster_pod_limit)."""
     sim = Simulation(seed, scenario.start_epoch_ms)
     network_config = scenario.network or {}
     Network(sim, latency_ms=int(network_config.get("latency_ms", 1)), jitter_ms=int(network_config.get("jitter_ms", 1)),
@@ -70,7 +72,7 @@ def build_simulation(scenario: Any, seed: int) -> tuple[Simulation, dict]:
     for index, node in enumerate(cp_nodes):
         etcd_endpoints = [f"etcd-{node}"] if stacked else etcd_members
         local = [f"kube-apiserver-{node}"]
-        apiserver = sim.add(KubeApiServer(sim, f"kube-apiserver-{node}", node, etcd_endpoints))
+        apiserver = sim.add(KubeApiServer(sim, f"kube-apiserver-{node}", node, etcd_endpoints, max_pods=max_pods))
         apiserver.advertise_address = machine_ip(index, True)
         sim.add(KubeScheduler(sim, f"kube-scheduler-{node}", node, local))
         sim.add(KubeControllerManager(sim, f"kube-controller-manager-{node}", node, local, {}))

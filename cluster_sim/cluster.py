@@ -11,6 +11,7 @@ import json
 import zlib
 from typing import Any
 
+from .apiserver.admission import DEFAULT_CLUSTER_MAX_PODS
 from .apiserver.server import KubeApiServer
 from .engine import PRIORITY_ACTION, Component, Event, Simulation, SimulationError
 from .kubectl import Kubectl
@@ -164,11 +165,14 @@ class Cluster:
 
     # Building -------------------------------------------------------------------------------
     @classmethod
-    def from_scenario(cls, scenario: Any, seed: int | None = None) -> "Cluster":
+    def from_scenario(cls, scenario: Any, seed: int | None = None, *,
+                      max_pods: int = DEFAULT_CLUSTER_MAX_PODS) -> "Cluster":
+        """``max_pods``: the most pods the cluster holds; its apiservers refuse more (403, as an
+        exceeded ResourceQuota). Part of the simulation's state, so snapshots keep it."""
         from .builder import build_simulation
 
         root_seed = seed if seed is not None else (scenario.seed if scenario.seed is not None else DEFAULT_SEED)
-        sim, layout = build_simulation(scenario, root_seed)
+        sim, layout = build_simulation(scenario, root_seed, max_pods=max_pods)
         cluster = cls(sim, scenario, layout)
         for entry in scenario.timeline:
             cluster.schedule_action(entry, record=False)

@@ -103,13 +103,17 @@ def scenario_argument(lesson: Lesson) -> str | dict:
     return lesson.scenario_name
 
 
-def ensure_live_cluster(session_key: str, lesson: Lesson, progress: LessonProgress) -> Any:
-    """The cluster of this learner and lesson: reused while it lives, rebuilt after a restart."""
+def ensure_live_cluster(session_key: str, lesson: Lesson, progress: LessonProgress, *,
+                        address: str | None = None) -> Any:
+    """The cluster of this learner and lesson: reused while it lives, rebuilt after a restart.
+    A new one counts against the client's ``address`` (limits.ClusterQuotaReached when spent)."""
     if progress.cluster_id:
         try:
             return services.get_cluster(session_key=session_key, cluster_id=progress.cluster_id)
         except services.NotFound:
             pass
+    if address is not None:
+        limits.charge_cluster_creation(address=address)
     try:
         live = services.create_cluster(session_key=session_key, scenario=scenario_argument(lesson))
     except services.LimitReached:
@@ -259,7 +263,10 @@ def lesson_page(request: HttpRequest, slug: str) -> HttpResponse:
     language = current_language()
     session_key = session_key_of(request)
     progress = progress_for(session_key, lesson)
-    live = ensure_live_cluster(session_key, lesson, progress)
+    try:
+        live = ensure_live_cluster(session_key, lesson, progress, address=limits.client_address(request.META))
+    except limits.ClusterQuotaReached as error:
+        return _quota_refused(request, error)
     lessons = list(catalogue())
     index = lessons.index(lesson)
     context = steps_context(lesson, progress, live, language)
@@ -300,6 +307,17 @@ def _throttled(request: HttpRequest, lesson: Lesson, progress: LessonProgress | 
     return response
 
 
+def _quota_refused(request: HttpRequest, error: Any) -> HttpResponse:
+    """No new lesson cluster for this address now (web/limits.py): a page that says so and when to
+    come back; fragments and scripts get the sentence alone."""
+    if request.method == "GET" and not request.headers.get("HX-Request"):
+        response = render(request, "workshops/refused.html", {"message": str(error)}, status=429)
+    else:
+        response = HttpResponse(str(error), status=429, content_type="text/plain; charset=utf-8")
+    response["Retry-After"] = error.retry_after
+    return response
+
+
 def _current_step_post(request: HttpRequest, slug: str) -> tuple:
     """What Check and Show me share: (early answer or None, lesson, session key, progress, cluster, step)."""
     refused = _post_only(request)
@@ -308,7 +326,10 @@ def _current_step_post(request: HttpRequest, slug: str) -> tuple:
     lesson = lesson_or_404(slug)
     session_key = session_key_of(request)
     progress = progress_for(session_key, lesson)
-    live = ensure_live_cluster(session_key, lesson, progress)
+    try:
+        live = ensure_live_cluster(session_key, lesson, progress, address=limits.client_address(request.META))
+    except limits.ClusterQuotaReached as error:
+        return _quota_refused(request, error), None, None, None, None, None
     throttled = _throttled(request, lesson, progress, live)
     if throttled:
         return throttled, lesson, session_key, progress, live, None
@@ -350,7 +371,10 @@ def lesson_goal_status(request: HttpRequest, slug: str) -> HttpResponse:
     lesson = lesson_or_404(slug)
     session_key = session_key_of(request)
     progress = progress_for(session_key, lesson)
-    live = ensure_live_cluster(session_key, lesson, progress)
+    try:
+        live = ensure_live_cluster(session_key, lesson, progress, address=limits.client_address(request.META))
+    except limits.ClusterQuotaReached as error:
+        return _quota_refused(request, error)
     context = {"goal": goal_context(lesson, progress, live, current_language()), "goal_id": GOAL_STATUS_FRAGMENT_ID,
                "lesson": lesson, "oob": False}
     return render(request, "lessons/_goal_status.html", context)

@@ -14,6 +14,7 @@ from rest_framework.authentication import SessionAuthentication, TokenAuthentica
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from web import limits
 from web import services as cluster_services
 from web.api import views as cluster_api
 
@@ -116,7 +117,8 @@ class JoinView(WorkshopApiView):
         existing = services.student_for_session(workshop=workshop, session_key=request.session.session_key)
         if existing is None:
             services._check_joinable(workshop)
-        student = services.join(code=code, session_key=cluster_api.session_key(request, create=True), name=name)
+        student = services.join(code=code, session_key=cluster_api.session_key(request, create=True), name=name,
+                                address=limits.client_address(request.META))
         live = cluster_services.get_cluster(session_key=student.session_key, cluster_id=student.cluster_id)
         answer = cluster_services.cluster_summary(live=live, base_url=cluster_api.base_url(request))
         answer["student"] = {"id": student.pk, "name": student.name, "lesson": student.lesson_slug}

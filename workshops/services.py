@@ -22,7 +22,7 @@ from cluster_sim.scenario import list_shipped
 from lessons import checks
 from lessons.loader import get_lesson
 from lessons.models import LessonProgress
-from web import services
+from web import limits, services
 from web.runtime import LiveCluster, registry
 
 from .models import CODE_ALPHABET, CODE_LENGTH, Answer, Broadcast, RevokedCode, Student, Workshop
@@ -187,12 +187,13 @@ def _check_joinable(workshop: Workshop) -> None:
         raise Closed(_("workshop %(code)s is not open yet; the instructor opens it") % {"code": workshop.code})
 
 
-def join(*, code: str, session_key: str, name: str) -> Student:
-    """Join (or rejoin from the same session: the same student and cluster)."""
+def join(*, code: str, session_key: str, name: str, address: str | None = None) -> Student:
+    """Join (or rejoin from the same session: the same student and cluster). A new cluster counts
+    against the client's ``address`` (web/limits.py: ClusterQuotaReached, nothing joined)."""
     workshop = find_workshop(code=code)
     existing = Student.objects.filter(workshop=workshop, session_key=session_key).first() if session_key else None
     if existing is not None:
-        ensure_student_cluster(student=existing)
+        ensure_student_cluster(student=existing, address=address)
         return existing
     _check_joinable(workshop)
     name = " ".join(str(name or "").split())[:MAX_NAME_CHARS]
@@ -203,13 +204,15 @@ def join(*, code: str, session_key: str, name: str) -> Student:
     if workshop.students.count() >= MAX_STUDENTS:
         raise services.LimitReached(_("workshop %(code)s is full (%(count)d students)")
                                     % {"code": workshop.code, "count": MAX_STUDENTS})
+    if address is not None:  # before the student exists: a refused join leaves nothing behind
+        limits.charge_cluster_creation(address=address)
     try:
         with transaction.atomic():
             student = Student.objects.create(workshop=workshop, name=name, session_key=session_key,
                                              lesson_slug=workshop.lessons[0] if workshop.lessons else "")
     except IntegrityError:  # the same session joined twice at once
         student = Student.objects.get(workshop=workshop, session_key=session_key)
-    ensure_student_cluster(student=student)
+    ensure_student_cluster(student=student)  # charged above
     notify(workshop, "joined", student=student.pk)
     return student
 
@@ -226,14 +229,18 @@ def _scenario_argument(workshop: Workshop, lesson_slug: str) -> str | dict:
     return scenario_argument(lesson) if lesson is not None else workshop.scenario
 
 
-def ensure_student_cluster(*, student: Student, fresh: bool = False) -> LiveCluster:
+def ensure_student_cluster(*, student: Student, fresh: bool = False, address: str | None = None) -> LiveCluster:
     """The student's live cluster: reused while it lives, built (paused like the class) otherwise.
 
     For a lesson, the LessonProgress row points at it too, so the lesson page shows this cluster.
+    A cluster built at the student's own request counts against their ``address`` (web/limits.py);
+    the instructor's resets do not.
     """
     live = registry.get(student.cluster_id) if student.cluster_id and not fresh else None
     if live is not None and live.owner_session == student.session_key:
         return live
+    if address is not None:
+        limits.charge_cluster_creation(address=address)
     if fresh and student.cluster_id:
         try:
             services.delete_cluster(session_key=student.session_key, cluster_id=student.cluster_id)

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from cluster_sim.scenario import list_shipped
 from lessons.loader import catalogue, get_lesson
+from web import limits
 from web import services as cluster_services
 
 from . import services
@@ -215,7 +216,8 @@ def join(request: HttpRequest, code: str = "") -> HttpResponse:
             error, workshop = str(failure), None
     if workshop is not None and request.method == "POST" and "name" in request.POST:
         try:
-            services.join(code=code, session_key=_session_key(request), name=request.POST.get("name", ""))
+            services.join(code=code, session_key=_session_key(request), name=request.POST.get("name", ""),
+                          address=limits.client_address(request.META))
         except cluster_services.ServiceError as failure:
             error = str(failure)
         else:

@@ -4,6 +4,9 @@ Order as in the real server's default chain (v1.33): NamespaceLifecycle, Service
 TaintNodesByCondition, Priority, DefaultTolerationSeconds.  Each takes the object already
 defaulted and returns a new object, or a failure ``Status`` dict (``kind == "Status"``).
 
+After validation, ``cluster_pod_limit`` refuses pods beyond the cluster's own cap, as the
+validating ResourceQuota plugin refuses them when a quota is spent.
+
 ``namespaces`` / ``priority_classes`` / ``service_accounts`` are the apiserver's caches: dicts
 whose values are the objects (keys are ignored, so etcd keys or names both work).
 """
@@ -219,6 +222,27 @@ def default_toleration_seconds(pod: dict) -> dict:
                                 "tolerationSeconds": TOLERATION_SECONDS_DEFAULT})
     spec["tolerations"] = tolerations
     return admitted
+
+
+# --- this server's pods per cluster ----------------------------------------------------------------
+
+# Not a Kubernetes default: what one simulated cluster may hold, so a learner's (or a
+# controller's) runaway creates cannot take the memory and CPU of a server shared by a class.
+# It refuses as the ResourceQuota plugin does when a namespace's quota is spent (a validating
+# plugin: after defaulting and validation), so clients and controllers react as they would
+# there (the ReplicaSet controller records FailedCreate and retries later).
+DEFAULT_CLUSTER_MAX_PODS = 1000
+CLUSTER_POD_QUOTA_NAME = "simulated-cluster-pods"
+
+
+def cluster_pod_limit(resource: str, obj: dict, *, stored_pods: int, max_pods: int) -> dict | None:
+    """The 403 Status refusing a pod beyond the cluster's ``max_pods``, or None."""
+    if resource != "pods" or stored_pods < max_pods:
+        return None
+    return _forbidden("pods", obj, f"exceeded quota: {CLUSTER_POD_QUOTA_NAME}, requested: pods=1, "
+                                   f"used: pods={stored_pods}, limited: pods={max_pods} (the most pods this "
+                                   "simulated cluster may hold, a limit of this server rather than a ResourceQuota "
+                                   "object; delete some pods first)")
 
 
 # --- the chain ----------------------------------------------------------------------------------

@@ -51,10 +51,14 @@ def without_resource_version(obj: dict) -> dict:
 
 class KubeApiServer(Component):
     kind = "kube-apiserver"
+    # Snapshots taken before the cap existed restore with the default.
+    max_pods = admission.DEFAULT_CLUSTER_MAX_PODS
 
-    def __init__(self, sim: Any, name: str, node: str, etcd_endpoints: list[str]):
+    def __init__(self, sim: Any, name: str, node: str, etcd_endpoints: list[str],
+                 max_pods: int = admission.DEFAULT_CLUSTER_MAX_PODS):
         super().__init__(sim, name, node)
         self.etcd_endpoints = etcd_endpoints
+        self.max_pods = max_pods
         self.etcd_index = 0
         self._reset_volatile()
         self.after(0, "boot", None)
@@ -75,6 +79,8 @@ class KubeApiServer(Component):
         self.etcd_watch_id: str | None = None
         self.etcd_watch_epoch = 0
         self.last_compaction_revision = 0
+        # Revisions of pods this server wrote that its watch cache has not seen yet (pods per cluster).
+        self.pod_write_revisions: list[int] = []
 
     # Lifecycle --------------------------------------------------------------------------
     def on_stop(self) -> None:
@@ -120,7 +126,15 @@ class KubeApiServer(Component):
 
     def continue_after_etcd(self, continuation: dict, response: dict) -> None:
         handler = getattr(self, "after_" + continuation["phase"])
-        handler(continuation, response)
+        if "request" not in continuation:
+            handler(continuation, response)
+            return
+        if is_pod_create(continuation) and response.get("ok") and response.get("succeeded"):
+            self.note_pod_written(response["kv"]["mod_revision"])
+        try:
+            handler(continuation, response)
+        except Exception as error:  # noqa: BLE001  (see answer_failure)
+            self.answer_failure(continuation["client"], continuation["request"], error)
 
     # Watch cache ------------------------------------------------------------------------
     def after_cache_list(self, _continuation: dict, response: dict) -> None:
@@ -326,8 +340,19 @@ class KubeApiServer(Component):
             return
         try:
             handler(sender, request, info)
-        except (SelectorError, PatchError) as error:
-            self.respond(sender, request, 400, validation.status_error(400, "BadRequest", str(error)))
+        except Exception as error:  # noqa: BLE001  (see answer_failure)
+            self.answer_failure(sender, request, error)
+
+    def answer_failure(self, client: str, request: dict, error: Exception) -> None:
+        """A request the handlers could not serve is answered, never left to escape into the engine
+        loop: a bad selector or patch is the client's 400; anything else is this server's bug,
+        answered as the real apiserver answers a panic in a handler (500 InternalError)."""
+        if isinstance(error, (SelectorError, PatchError)):
+            self.respond(client, request, 400, validation.status_error(400, "BadRequest", str(error)))
+            return
+        text = f"{type(error).__name__}: {error}"
+        self.respond(client, request, 500, validation.status_error(
+            500, "InternalError", f"Internal error occurred: {text}", {"causes": [{"message": text}]}))
 
     def respond(self, client: str, request: dict, code: int, body: Any) -> None:
         reason = body.get("reason") if isinstance(body, dict) and body.get("kind") == "Status" else None
@@ -534,7 +559,24 @@ class KubeApiServer(Component):
             name = admitted["metadata"].get("name") or ""
             self.respond(client, request, 422, validation.invalid_status(info.group, info.kind, name, causes))
             return None
+        refusal = admission.cluster_pod_limit(info.plural, admitted, stored_pods=self.pods_stored_or_written(),
+                                              max_pods=self.max_pods) if info.plural == "pods" else None
+        if refusal is not None:
+            self.respond(client, request, refusal["code"], refusal)
+            return None
         return admitted
+
+    def pods_stored_or_written(self) -> int:
+        """Pods in the watch cache, plus pods written that it has not seen yet, plus pod creates on
+        their way to etcd: a batch of creates sent at once (a ReplicaSet's slow start) must not all
+        pass against the same count."""
+        writing = sum(1 for continuation in self.pending_etcd.values() if is_pod_create(continuation))
+        unseen = sum(1 for revision in getattr(self, "pod_write_revisions", ()) if revision > self.cache_revision)
+        return len(self.cache.get("pods", {})) + writing + unseen
+
+    def note_pod_written(self, revision: int) -> None:
+        unseen = [known for known in getattr(self, "pod_write_revisions", ()) if known > self.cache_revision]
+        self.pod_write_revisions = unseen + [revision]
 
     def allocate_service_addresses(self, service: dict) -> dict:
         """ClusterIP from 10.96.0.0/12 and node ports from 30000-32767, at random like the allocators."""
@@ -880,6 +922,14 @@ class KubeApiServer(Component):
     def handle_deletecollection(self, client: str, request: dict, info: Any) -> None:
         self.respond(client, request, 405, validation.status_error(
             405, "MethodNotAllowed", "deletecollection is served by the Kubernetes API front end"))
+
+
+def is_pod_create(continuation: dict) -> bool:
+    """An etcd write continuing a client's pod create."""
+    if continuation["phase"] != "written" or continuation["deleted"]:
+        return False
+    request = continuation["request"]
+    return request["verb"] == "create" and request["resource"] == "pods" and not request.get("subresource")
 
 
 def paginate(items: list, params: dict, revision: int) -> tuple:

@@ -14,10 +14,6 @@ import websocket
 from tests.prod.servers import GUARD_S, Client, Daphne, NoRedirect, manage, production_environment
 
 CONFIGMAP = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "survivor"}, "data": {"kept": "yes"}}
-# Warnings of `check --deploy` raised by code outside the deployment settings, each to be fixed
-# where it is raised (then removed from here): the drf-spectacular schema warnings of
-# workshops/api.py (APIViews without serializers, one operationId collision).
-KNOWN_ELSEWHERE = {"drf_spectacular.W001", "drf_spectacular.W002"}
 MAX_WEBSOCKET_MESSAGES = 50
 
 
@@ -32,11 +28,9 @@ def test_check_deploy_passes_with_production_environment():
                                  REDIS_URL="redis://redis.example.org:6379/0")
     done = manage(env, "check", "--deploy", "--fail-level", "WARNING")
     output = done.stdout + done.stderr
-    reported = reported_check_ids(output)
-    assert not {check for check in reported if check.startswith("security.")}, output
-    assert reported <= KNOWN_ELSEWHERE, output
-    if not reported:
-        assert done.returncode == 0, output
+    # Nothing at all: no security warning, and no drf-spectacular schema warning (W001/W002) either.
+    assert reported_check_ids(output) == set(), output
+    assert done.returncode == 0, output
 
 
 def test_development_defaults_are_what_check_deploy_warns_about():

@@ -147,10 +147,18 @@ def pod(name: str) -> str:
                        "spec": {"containers": [{"name": "c", "image": "nginx:1.27"}]}})
 
 
-def test_a_pod_beyond_the_clusters_cap_is_forbidden_with_an_explanation(settings):
+def set_pod_cap(live, cap: int) -> None:
+    """What building the cluster with ``Cluster.from_scenario(..., max_pods=cap)`` sets: the cap of
+    each of its apiservers (part of the simulation's plain-data state)."""
+    with live.lock:
+        for name in live.cluster.layout["apiservers"]:
+            live.cluster.sim.components[name].max_pods = cap
+
+
+def test_a_pod_beyond_the_clusters_cap_is_forbidden_with_an_explanation():
     client, live = owner_client()
     pods_now = limits.stored_count(live, "/registry/pods/")
-    settings.CLUSTER_MAX_PODS = pods_now + 1
+    set_pod_cap(live, pods_now + 1)
     url = f"/k8s/{live.secret}/api/v1/namespaces/default/pods"
     assert client.post(url, pod("first"), content_type=JSON).status_code == 201
     live.advance_by(1_000)
@@ -159,9 +167,37 @@ def test_a_pod_beyond_the_clusters_cap_is_forbidden_with_an_explanation(settings
     assert refused.status_code == 403
     status = refused.json()
     assert status["reason"] == "Forbidden" and status["kind"] == "Status"
-    assert status["message"].startswith('pods "second" is forbidden: exceeded quota')
-    assert f"limited: pods={pods_now + 1}" in status["message"]
+    assert status["message"].startswith('pods "second" is forbidden: exceeded quota: simulated-cluster-pods')
+    assert f"limited: pods={pods_now + 1}" in status["message"] and "a limit of this server" in status["message"]
     assert etcd_objects(live) == before
+
+
+def test_the_terminal_meets_the_pod_cap_as_kubectl_shows_it():
+    from django.urls import reverse
+    client, live = owner_client()
+    set_pod_cap(live, limits.stored_count(live, "/registry/pods/"))
+    page = client.post(reverse("terminal-run", kwargs={"cluster_id": live.id}),
+                       {"line": "kubectl run extra --image=nginx:1.27"}).content.decode()
+    assert "Error from server (Forbidden): pods &quot;extra&quot; is forbidden: exceeded quota" in page
+    assert limits.stored_count(live, "/registry/pods/") == live.cluster.sim.components[
+        live.cluster.layout["apiservers"][0]].max_pods
+
+
+def test_a_deployment_scaled_past_the_cap_stops_there_with_failed_create_events():
+    """Under the web boundary's early refusal (more replicas than the cap) but past the pods left."""
+    client, live = owner_client()
+    cap = limits.stored_count(live, "/registry/pods/") + 2
+    set_pod_cap(live, cap)
+    scaled = client.patch(f"/k8s/{live.secret}/apis/apps/v1/namespaces/default/deployments/web/scale",
+                          json.dumps({"spec": {"replicas": 10}}), content_type="application/merge-patch+json")
+    assert scaled.status_code == 200, scaled.content
+    live.advance_by(30_000)
+    assert limits.stored_count(live, "/registry/pods/") == cap
+    listed = client.get(f"/k8s/{live.secret}/api/v1/namespaces/default/events")
+    messages = [event["message"] for event in listed.json()["items"] if event["reason"] == "FailedCreate"]
+    assert messages and all(message.startswith('Error creating: pods "web-') for message in messages)
+    assert f"exceeded quota: simulated-cluster-pods, requested: pods=1, used: pods={cap}, limited: pods={cap}" \
+        in messages[0]
 
 
 def test_the_default_pod_cap_is_a_thousand():
@@ -275,3 +311,129 @@ async def test_websocket_commands_beyond_the_burst_are_refused_with_a_message(se
     assert refused["ok"] is False and "Too many requests" in refused["message"]
     assert live.clock.speed == 2.0
     await communicator.disconnect()
+
+
+# --- the live cluster page's controls and the sandbox ------------------------------------------
+
+@pytest.mark.parametrize("path,form", [("action", {"action": "node.fail", "target": "worker-1"}),
+                                       ("clock", {"command": "speed", "speed": "50"})])
+def test_cluster_page_controls_beyond_the_burst_say_so_in_the_status_line(settings, path, form):
+    settings.SESSION_ACTIONS_PER_SECOND, settings.SESSION_ACTIONS_BURST = 0.01, 1
+    client, live = owner_client()
+    limits.actions.reset()
+    url = f"/clusters/{live.id}/{path}"
+    assert "Too many requests" not in client.post(url, {"command": "pause"}, HTTP_HX_REQUEST="true").content.decode()
+    actions_before, speed_before = len(live.cluster.recorded_actions), live.clock.speed
+    refused = client.post(url, form, HTTP_HX_REQUEST="true")
+    assert refused.status_code == 200 and int(refused["Retry-After"]) >= 1  # htmx swaps 2xx answers only
+    assert 'role="status"' in refused.content.decode() or "cv-status" in refused.content.decode()
+    assert "Too many requests from this session" in refused.content.decode()
+    assert (len(live.cluster.recorded_actions), live.clock.speed) == (actions_before, speed_before)
+    assert client.post(url, form).status_code == 429  # not from htmx: the status says it
+
+
+def test_sandbox_creations_beyond_the_burst_say_so_on_the_page(settings):
+    settings.SESSION_ACTIONS_PER_SECOND, settings.SESSION_ACTIONS_BURST = 0.01, 1
+    from django.test import Client
+    client = Client()
+    assert client.get("/sandbox/").status_code == 200
+    limits.actions.reset()
+    assert client.post("/sandbox/", {"workers": "1"}).status_code == 302
+    refused = client.post("/sandbox/", {"workers": "1"})
+    assert refused.status_code == 429 and int(refused["Retry-After"]) >= 1
+    assert "Too many requests from this session" in refused.content.decode()
+    assert registry.count_owned_by(session_of(client)) == 1
+
+
+# --- new clusters per client address --------------------------------------------------------------
+
+ADDRESS = "203.0.113.7"
+
+
+def create_from(address: str, **headers):
+    from django.test import Client
+    return Client(REMOTE_ADDR=address, **headers).post(
+        "/api/clusters/", json.dumps({"scenario": "basic", "paused": True}), content_type=JSON)
+
+
+def test_fresh_sessions_from_one_address_get_429_once_its_hourly_clusters_are_spent(settings):
+    settings.CLUSTERS_PER_ADDRESS_PER_HOUR = 2
+    assert [create_from(ADDRESS).status_code for _ in range(2)] == [201, 201]
+    clusters_before = set(registry.clusters)
+    refused = create_from(ADDRESS)
+    assert refused.status_code == 429
+    assert refused.json() == {"detail": "Too many new clusters from this network address: at most 2 an hour; "
+                                        "try again in 1800 s", "code": "limit_reached"}
+    assert refused["Retry-After"] == "1800"
+    assert set(registry.clusters) == clusters_before
+    assert create_from("198.51.100.20").status_code == 201  # another address has its own
+    assert create_from("127.0.0.1").status_code == 201  # this machine (make run, a local proxy): not counted
+
+
+def test_bad_input_does_not_spend_the_addresses_clusters(settings):
+    settings.CLUSTERS_PER_ADDRESS_PER_HOUR = 1
+    from django.test import Client
+    bad = Client(REMOTE_ADDR=ADDRESS).post("/api/clusters/", json.dumps({"scenario": "nope"}), content_type=JSON)
+    assert bad.status_code == 400
+    assert create_from(ADDRESS).status_code == 201
+
+
+def test_ipv6_clients_are_counted_per_64(settings):
+    settings.CLUSTERS_PER_ADDRESS_PER_HOUR = 1
+    assert create_from("2001:db8:1:2::10").status_code == 201
+    assert create_from("2001:db8:1:2:ffff::99").status_code == 429
+    assert create_from("2001:db8:1:3::10").status_code == 201
+
+
+def test_x_forwarded_for_names_the_client_only_when_trusted(settings):
+    settings.CLUSTERS_PER_ADDRESS_PER_HOUR = 1
+    settings.TRUST_X_FORWARDED_FOR = True
+    proxy = "10.0.0.2"
+    assert create_from(proxy, HTTP_X_FORWARDED_FOR=ADDRESS).status_code == 201
+    assert create_from(proxy, HTTP_X_FORWARDED_FOR=f"{ADDRESS}, 10.9.9.9").status_code == 429
+    assert create_from(proxy, HTTP_X_FORWARDED_FOR="198.51.100.20").status_code == 201
+    assert create_from(proxy, HTTP_X_FORWARDED_FOR="not an address").status_code == 201  # the proxy's own
+    settings.TRUST_X_FORWARDED_FOR = False
+    # Untrusted, a forged header changes nothing: the proxy's address has spent its one.
+    assert create_from(proxy, HTTP_X_FORWARDED_FOR="192.0.2.55").status_code == 429
+
+
+def test_the_sandbox_says_when_the_addresses_clusters_are_spent(settings):
+    settings.CLUSTERS_PER_ADDRESS_PER_HOUR = 1
+    from django.test import Client
+    assert create_from(ADDRESS).status_code == 201
+    client = Client(REMOTE_ADDR=ADDRESS)
+    refused = client.post("/sandbox/", {"workers": "1"})
+    assert refused.status_code == 429 and refused["Retry-After"] == "3600"
+    assert "Too many new clusters from this network address: at most 1 an hour" in refused.content.decode()
+    assert registry.count_owned_by(session_of(client)) == 0
+
+
+def test_a_lesson_page_says_when_the_addresses_clusters_are_spent(settings):
+    settings.CLUSTERS_PER_ADDRESS_PER_HOUR = 1
+    from django.test import Client
+    assert create_from(ADDRESS).status_code == 201
+    client = Client(REMOTE_ADDR=ADDRESS)
+    refused = client.get("/lessons/worker-node-failure/")
+    assert refused.status_code == 429 and refused["Retry-After"] == "3600"
+    assert "Too many new clusters from this network address" in refused.content.decode()
+    assert registry.count_owned_by(session_of(client)) == 0
+    checked = client.post("/lessons/worker-node-failure/check", HTTP_HX_REQUEST="true")
+    assert checked.status_code == 429 and "Too many new clusters" in checked.content.decode()
+
+
+def test_joining_a_workshop_is_refused_with_the_reason_and_leaves_no_student(settings):
+    settings.CLUSTERS_PER_ADDRESS_PER_HOUR = 1
+    from tests.workshops.test_api import LESSON, instructor
+    from workshops import services as workshop_services
+    from workshops.models import Student
+
+    workshop = workshop_services.create_workshop(user=instructor(), title="Limits", lessons=[LESSON])
+    workshop_services.join(code=workshop.code, session_key="s" * 32, name="Ada", address=ADDRESS)
+    with pytest.raises(limits.ClusterQuotaReached, match="at most 1 an hour"):
+        workshop_services.join(code=workshop.code, session_key="t" * 32, name="Grace", address=ADDRESS)
+    assert list(Student.objects.values_list("name", flat=True)) == ["Ada"]
+    # The instructor's reset rebuilds every student's cluster without spending the students' address.
+    first_cluster = Student.objects.get().cluster_id
+    workshop_services.reset_clusters(user=workshop.instructor, code=workshop.code)
+    assert Student.objects.get().cluster_id != first_cluster

@@ -61,7 +61,9 @@ def error_body(error: Exception) -> tuple[int, dict]:
         for name in ("source", "path", "message"):
             if getattr(error, name, None) is not None:
                 body[name] = getattr(error, name)
-        return SERVICE_ERROR_STATUS.get(type(error), status.HTTP_400_BAD_REQUEST), body
+        code = next((code for kind, code in SERVICE_ERROR_STATUS.items() if isinstance(error, kind)),
+                    status.HTTP_400_BAD_REQUEST)
+        return code, body
     if isinstance(error, exceptions.ValidationError):
         fields = _flatten_field_errors(error.detail)
         detail = "; ".join(f"{name}: {' '.join(messages)}" for name, messages in fields.items())
@@ -83,6 +85,8 @@ def api_exception_handler(error: Exception, context: dict) -> Response | None:
     response = Response(body, status=code)
     if isinstance(error, exceptions.Throttled) and error.wait is not None:
         response["Retry-After"] = limits.retry_after_header(error.wait)
+    if isinstance(error, limits.ClusterQuotaReached):
+        response["Retry-After"] = error.retry_after
     return response
 
 
@@ -134,7 +138,7 @@ def check_limits(request: Request) -> None:
     limit_bytes = limits.rest_max_body_bytes()
     if length.isdigit() and int(length) > limit_bytes:
         raise RequestTooLarge(limits.request_too_large_message(limit_bytes))
-    key = limits.caller_key(session_key=request.session.session_key, remote_addr=request.META.get("REMOTE_ADDR"))
+    key = limits.caller_key(session_key=request.session.session_key, remote_addr=limits.client_address(request.META))
     wait_s = limits.limiter_for(request.method).retry_after_s(key)
     if wait_s is not None:
         raise exceptions.Throttled(wait=wait_s, detail=limits.too_many_requests_message(wait_s, request.method))
@@ -172,12 +176,18 @@ def validated(serializer_class, request: Request) -> dict:
 # --- documentation helpers --------------------------------------------------------------------
 
 def errors(*codes: int) -> dict:
+    """Error answers of an operation. 413 and 429 (body size, request rate) are added to every
+    operation by web.api.schema.document_limits; 429 here is an operation's own limit."""
     descriptions = {
         400: "Bad input: the body is not valid JSON or a field is wrong; nothing was changed.",
-        403: "CSRF check failed: a request that sends the session cookie must send X-CSRFToken.",
+        403: "CSRF check failed: a request that sends the session cookie must send X-CSRFToken "
+             "(`permission_denied`); or the body asks for more replicas than a cluster may run pods "
+             "(`limit_reached`). Nothing was changed.",
         404: "No such cluster in this session (other sessions' clusters are not found either).",
         415: "The body is not application/json.",
-        429: "The session has as many clusters as it may have.",
+        429: "`limit_reached`: the session has as many clusters as it may have (delete one first), or "
+             "this network address created as many clusters this hour as it may (Retry-After says when "
+             "the next one may be created).",
     }
     return {code: OpenApiResponse(bodies.ErrorSerializer, description=descriptions[code]) for code in codes}
 
@@ -209,6 +219,18 @@ INLINE_ERROR_EXAMPLE = OpenApiExample(
 NOT_FOUND_EXAMPLE = OpenApiExample(
     "not found", response_only=True, status_codes=["404"],
     value={"detail": "cluster '0123456789abcdef' not found", "code": "not_found"})
+SESSION_CLUSTERS_EXAMPLE = OpenApiExample(
+    "clusters per session", response_only=True, status_codes=["429"],
+    value={"detail": "this session already has 5 clusters, the most it may have; delete one first",
+           "code": "limit_reached"})
+ADDRESS_CLUSTERS_EXAMPLE = OpenApiExample(
+    "clusters per address an hour", response_only=True, status_codes=["429"],
+    value={"detail": "Too many new clusters from this network address: at most 60 an hour; try again in 60 s",
+           "code": "limit_reached"})
+REPLICAS_EXAMPLE = OpenApiExample(
+    "more replicas than a cluster may run pods", response_only=True, status_codes=["403"],
+    value={"detail": "replicas: Forbidden: 5000 replicas would exceed this simulated cluster's limit of 1000 pods",
+           "code": "limit_reached"})
 
 
 # --- views ------------------------------------------------------------------------------------
@@ -235,6 +257,8 @@ class ClusterListView(ApiView):
             OpenApiExample("created", response_only=True, status_codes=["201"], value=CLUSTER_EXAMPLE),
             SCENARIO_ERROR_EXAMPLE,
             INLINE_ERROR_EXAMPLE,
+            SESSION_CLUSTERS_EXAMPLE,
+            ADDRESS_CLUSTERS_EXAMPLE,
         ],
         tags=["clusters"])
     def post(self, request: Request) -> Response:
@@ -242,6 +266,7 @@ class ClusterListView(ApiView):
         # Bad input must not leave a session behind: check before the session is created.
         services.checked_cluster_request(scenario=body["scenario"], seed=body.get("seed"), paused=body["paused"],
                                          start_time=body["startTime"])
+        limits.charge_cluster_creation(address=limits.client_address(request.META))
         live = services.create_cluster(session_key=session_key(request, create=True),
                                        scenario=body["scenario"], seed=body.get("seed"), paused=body["paused"],
                                        start_time=body["startTime"])
@@ -290,6 +315,7 @@ class ClusterActionView(ApiView):
                           'worker-1, worker-2, worker-3',
                 "code": "invalid", "source": "request body", "path": "target",
                 "message": 'Not found: "worker-9": nodes in this topology: cp-1, worker-1, worker-2, worker-3'}),
+            REPLICAS_EXAMPLE,
         ],
         tags=["clusters"])
     def post(self, request: Request, cluster_id: str) -> Response:
