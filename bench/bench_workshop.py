@@ -29,10 +29,10 @@ import re
 import statistics
 import sys
 import time
-from pathlib import Path
 
 import aiohttp
 from live_server import daphne_server
+from measure import cpu_seconds, percentile, resident_mib
 
 LESSON = "worker-node-failure"
 JOIN_CONCURRENCY = 8
@@ -44,7 +44,6 @@ IDLE_WINDOW_S = 10
 SETTLE_TIMEOUT_S = 900
 SETTLED_TEXT = "pods 6/6"  # the lesson's six web pods Running, as the tile says it
 TILE_ID = re.compile(r'<article id="tile-(\d+)"')
-CLOCK_TICKS_PER_S = os.sysconf("SC_CLK_TCK")
 
 
 INSTRUCTOR_SETUP = """
@@ -53,24 +52,6 @@ group, _ = Group.objects.get_or_create(name="instructors")
 group.permissions.add(Permission.objects.get(codename="run_workshop"))
 User.objects.create_user("bench-teacher", password="bench-password").groups.add(group)
 """
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of the process so far (/proc/<pid>/stat fields 14 and 15)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS_PER_S
-
-
-def resident_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
 
 
 def new_session() -> aiohttp.ClientSession:

@@ -2,9 +2,11 @@
 
 A per-process ticker (an asyncio task that runs while at least one socket is open) advances each
 watched cluster with the wall clock every TICK_S and pushes to its group:
-- `{"type": "events", ...}`: the new events as compact JSON for static/js/cluster.js to animate;
+- `{"type": "events", ...}`: the new events as compact JSON for static/js/cluster.js to animate
+  (those an action caused are pushed as soon as it is applied);
 - HTML fragments with hx-swap-oob (htmx's ws extension swaps them), at most RENDERS_PER_S times
-  a second and only the fragments whose HTML changed, rendered once per language watching.
+  a second, rendered once per language watching, only when what they show changed
+  (web.views_cluster.render_changed_fragments), and sent only when their HTML changed.
 A socket may also send commands as JSON: `{"command": "action", "action": {...}}` or
 `{"command": "clock", "speed"|"paused"|"advance"|"rewind_to": ...}`; they call web.services,
 exactly as the htmx controls do.
@@ -15,6 +17,8 @@ import asyncio
 import json
 import logging
 import urllib.parse
+import zlib
+from dataclasses import dataclass
 from typing import Any
 
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -22,18 +26,23 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 
 from web import limits, services
-from web.runtime import LiveCluster, registry
-from web.views_cluster import (can_view, drop_view_state, is_noise_event, render_log_push,
-                               render_state_fragments, view_state)
+from web.runtime import ClusterElsewhere, LiveCluster, registry
+from web.views_cluster import (FragmentMemory, can_view, drop_view_state, is_noise_event,
+                               render_changed_fragments, render_log_push, view_state)
 
 logger = logging.getLogger(__name__)
 
 TICK_S = 0.1
+# Each TICK_S is cut in this many slices; a cluster ticks in one of them (Ticker).
+TICK_SLICES = 4
 RENDERS_PER_S = 4
 # A push carries at most this many events; beyond it the animator could not show them anyway.
 MAX_EVENTS_PER_PUSH = 400
 MAX_STRING_IN_PUSH = 120
 FORBIDDEN_CLOSE_CODE = 4403
+# Another process took the cluster over: static/js/cluster.js reconnects, and the new connection
+# is forwarded to the holder (daphne only sends 1000 or 3000-4999, so not RFC 6455's 1012).
+MOVED_CLOSE_CODE = 4012
 # One tick stops simulating after this much time, so pushes keep coming at 100x even while a big
 # cluster boots; the clock then waits for the simulation.
 ADVANCE_BUDGET_S = 0.08
@@ -90,21 +99,43 @@ def advance_bounded(live: LiveCluster) -> None:
 
 # --- the ticker -----------------------------------------------------------------------------------
 
+@dataclass
+class RenderPlan:
+    """One cluster's render at this tick: for whom, and what they were sent before."""
+    urgent: bool
+    languages: list[str]
+    memory: FragmentMemory
+
+
+def tick_slice(cluster_id: str) -> int:
+    """The slice of each TICK_S in which the cluster ticks (stable: its id decides)."""
+    return zlib.crc32(cluster_id.encode()) % TICK_SLICES
+
+
 class Ticker:
-    """Advances watched clusters and pushes what changed; one per process (see `ticker`)."""
+    """Advances watched clusters and pushes what changed; one per process (see `ticker`).
+
+    Each TICK_S is cut into TICK_SLICES slices and every cluster ticks in one of them, so pushes
+    are spread over the interval rather than sent in one burst. The clusters of a slice are
+    advanced and rendered in one worker-thread call: a thread hop per cluster costs more than a
+    quiet cluster's whole tick. The events an action caused are pushed at once (`kick`).
+    """
 
     def __init__(self):
         self.watchers: dict[str, dict[str, str]] = {}  # cluster id -> channel name -> language
         self.task: asyncio.Task | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
         self.last_render_s: dict[str, float] = {}
-        self.sent: dict[str, dict[str, str]] = {}      # cluster id -> "lang/fragment" -> html
+        self.memory: dict[str, FragmentMemory] = {}
         self.urgent: dict[str, bool] = {}
+        # One events push at a time per cluster, so pushes keep the events' order.
+        self.push_locks: dict[str, asyncio.Lock] = {}
 
     def watch(self, cluster_id: str, channel_name: str, language: str) -> None:
         self.watchers.setdefault(cluster_id, {})[channel_name] = language
-        # Everything is sent again so the new socket starts from a complete picture.
-        self.sent.pop(cluster_id, None)
+        # Everything is sent again so the new socket starts from a complete picture (a render
+        # under way keeps the memory it started with).
+        self.memory[cluster_id] = FragmentMemory()
         self.urgent[cluster_id] = True
         loop = asyncio.get_running_loop()
         if self.task is None or self.task.done() or self.loop is not loop:
@@ -115,59 +146,112 @@ class Ticker:
         channels = self.watchers.get(cluster_id, {})
         channels.pop(channel_name, None)
         if not channels:
-            for table in (self.watchers, self.last_render_s, self.sent, self.urgent):
+            for table in (self.watchers, self.last_render_s, self.memory, self.urgent, self.push_locks):
                 table.pop(cluster_id, None)
 
     def kick(self, cluster_id: str) -> None:
-        """Render at the next tick, not after the throttle: someone just pressed a control."""
+        """Someone just pressed a control: push the events it caused now, and render at the
+        cluster's next tick rather than after the throttle."""
         self.urgent[cluster_id] = True
+        if cluster_id in self.watchers:
+            asyncio.get_running_loop().create_task(self.push_events_now(cluster_id))
+
+    async def push_events_now(self, cluster_id: str) -> None:
+        live = registry.clusters.get(cluster_id)
+        if live is None:
+            return
+        try:
+            await self.push_events(get_channel_layer(), live)
+        except Exception:  # the next tick pushes them instead
+            logger.exception("pushing the events of an action failed for cluster %s", cluster_id)
+
+    async def push_events(self, layer: Any, live: LiveCluster) -> None:
+        lock = self.push_locks.setdefault(live.id, asyncio.Lock())
+        async with lock:
+            events, dropped = view_state(live).take_animation()
+            if events or dropped:
+                await layer.group_send(group_name(live.id), {
+                    "type": "cluster.events", "text": animation_message(live, events, dropped)})
 
     async def run(self) -> None:
         layer = get_channel_layer()
         loop = asyncio.get_running_loop()
+        slice_s = TICK_S / TICK_SLICES
+        round_number = 0
         while self.watchers:
             started = loop.time()
-            for cluster_id in list(self.watchers):
+            cluster_ids = [cluster_id for cluster_id in self.watchers
+                           if tick_slice(cluster_id) == round_number % TICK_SLICES]
+            round_number += 1
+            if cluster_ids:
                 try:
-                    await self.tick(layer, cluster_id, started)
-                except Exception:  # one broken cluster must not stop the others' views
-                    logger.exception("live view tick failed for cluster %s", cluster_id)
-            await asyncio.sleep(max(0.0, TICK_S - (loop.time() - started)))
+                    await self.tick(layer, cluster_ids, started)
+                except Exception:  # one broken slice must not stop the live views
+                    logger.exception("live view tick failed")
+            await asyncio.sleep(max(0.0, slice_s - (loop.time() - started)))
 
-    async def tick(self, layer: Any, cluster_id: str, now_s: float) -> None:
-        live = registry.get(cluster_id)
-        if live is None:  # deleted while watched: forget what the view remembered of it
-            drop_view_state(cluster_id)
-            return
-        view = view_state(live)
-        await asyncio.to_thread(advance_bounded, live)
-        events, dropped = view.take_animation()
-        if events or dropped:
-            await layer.group_send(group_name(cluster_id), {
-                "type": "cluster.events", "text": animation_message(live, events, dropped)})
+    async def tick(self, layer: Any, cluster_ids: list[str], now_s: float) -> None:
+        plans = {cluster_id: self.render_plan(cluster_id, now_s) for cluster_id in cluster_ids}
+        outcomes = await asyncio.to_thread(self.advance_and_render, plans)
+        for cluster_id, (live, html) in outcomes.items():
+            try:
+                if live is None:  # deleted while watched, or held by another process now
+                    drop_view_state(cluster_id)
+                    await self.send_away(layer, cluster_id)
+                    continue
+                await self.push_events(layer, live)
+                if html is not None:
+                    self.last_render_s[cluster_id] = now_s
+                if html and any(html.values()):
+                    await layer.group_send(group_name(cluster_id), {"type": "cluster.fragments", "html": html})
+            except Exception:  # one broken cluster must not stop the others' views
+                logger.exception("live view tick failed for cluster %s", cluster_id)
+
+    def render_plan(self, cluster_id: str, now_s: float) -> RenderPlan | None:
+        """None while the cluster was rendered less than 1/RENDERS_PER_S ago (and nobody acted)."""
         urgent = self.urgent.pop(cluster_id, False)
         if not urgent and now_s - self.last_render_s.get(cluster_id, 0.0) < 1 / RENDERS_PER_S:
-            return
-        changed = view.take_changed()
-        if not (urgent or changed or not live.clock.paused):
-            return
-        self.last_render_s[cluster_id] = now_s
-        languages = sorted(set(self.watchers.get(cluster_id, {}).values()))
-        html = await asyncio.to_thread(self.render, live, view, languages)
-        if any(html.values()):
-            await layer.group_send(group_name(cluster_id), {"type": "cluster.fragments", "html": html})
+            return None
+        return RenderPlan(urgent=urgent, languages=sorted(set(self.watchers.get(cluster_id, {}).values())),
+                          memory=self.memory.setdefault(cluster_id, FragmentMemory()))
 
-    def render(self, live: LiveCluster, view: Any, languages: list[str]) -> dict[str, str]:
-        """Per language: the fragments that changed since the last push, and the new log entries."""
-        sent = self.sent.setdefault(live.id, {})
+    def advance_and_render(self, plans: dict[str, RenderPlan | None]) -> dict[str, tuple]:
+        """In a worker thread: per cluster (LiveCluster or None when gone, HTML per language or
+        None when it was not rendered)."""
+        outcomes: dict[str, tuple] = {}
+        for cluster_id, plan in plans.items():
+            try:
+                live = registry.clusters.get(cluster_id) or registry.get(cluster_id, claim=False)
+                if live is None:
+                    outcomes[cluster_id] = (None, None)
+                    continue
+                view = view_state(live)
+                advance_bounded(live)
+                outcomes[cluster_id] = (live, self.render(live, view, plan) if plan is not None else None)
+            except Exception:  # one broken cluster must not stop the others' views
+                logger.exception("live view tick failed for cluster %s", cluster_id)
+        return outcomes
+
+    async def send_away(self, layer: Any, cluster_id: str) -> None:
+        """Another process took the cluster over (web/ownership.py): close this process's sockets on
+        it with MOVED_CLOSE_CODE, so browsers reconnect and are forwarded to the new holder."""
+        if registry.ownership is None or not await asyncio.to_thread(registry.held_elsewhere, cluster_id):
+            return
+        for channel_name in list(self.watchers.get(cluster_id, {})):
+            await layer.send(channel_name, {"type": "cluster.moved"})
+        self.watchers.pop(cluster_id, None)
+
+    def render(self, live: LiveCluster, view: Any, plan: RenderPlan) -> dict[str, str] | None:
+        """Per language: the fragments that changed since the last push, and the new log entries;
+        None when nothing could have changed (paused, no events, nobody acted)."""
+        changed = view.take_changed()
+        if not (plan.urgent or changed or not live.clock.paused):
+            return None
         log_events, reset = view.take_log()
+        fragments = render_changed_fragments(live, languages=plan.languages, memory=plan.memory)
         html = {}
-        for language in languages:
-            parts = []
-            for name, fragment in render_state_fragments(live, language=language).items():
-                if sent.get(f"{language}/{name}") != fragment:
-                    sent[f"{language}/{name}"] = fragment
-                    parts.append(fragment)
+        for language in plan.languages:
+            parts = list(fragments.get(language, []))
             if log_events or reset:
                 parts.append(render_log_push(view, log_events, reset, language=language))
             html[language] = "".join(parts)
@@ -210,14 +294,14 @@ class ClusterConsumer(AsyncWebsocketConsumer):
         if not isinstance(command, dict) or command.get("command") not in ("action", "clock"):
             await self.send_result(False, 'expected {"command": "action" | "clock", ...}')
             return
-        refusal = self.over_limit(command)
+        try:
+            # One thread hop for both: the limits may ask Redis, the command runs the simulation.
+            refusal = await asyncio.to_thread(self.run_within_limits, command)
+        except (services.ServiceError, ClusterElsewhere) as failure:
+            await self.send_result(False, str(failure))
+            return
         if refusal:
             await self.send_result(False, refusal)
-            return
-        try:
-            await asyncio.to_thread(self.run_command, command)
-        except services.ServiceError as failure:
-            await self.send_result(False, str(failure))
             return
         ticker.kick(self.cluster_id)
         await self.send_result(True, "")
@@ -230,6 +314,12 @@ class ClusterConsumer(AsyncWebsocketConsumer):
             return limits.too_many_requests_message(wait_s)
         return limits.replicas_over_cap_message(command)
 
+    def run_within_limits(self, command: dict) -> str | None:
+        refusal = self.over_limit(command)
+        if refusal is None:
+            self.run_command(command)
+        return refusal
+
     def run_command(self, command: dict) -> None:
         if command["command"] == "action":
             services.apply_action(session_key=self.session_key, cluster_id=self.cluster_id,
@@ -241,6 +331,9 @@ class ClusterConsumer(AsyncWebsocketConsumer):
 
     async def send_result(self, ok: bool, message: str) -> None:
         await self.send(text_data=json.dumps({"type": "result", "ok": ok, "message": message}))
+
+    async def cluster_moved(self, message: dict) -> None:
+        await self.close(code=MOVED_CLOSE_CODE)
 
     async def cluster_events(self, message: dict) -> None:
         await self.send(text_data=message["text"])

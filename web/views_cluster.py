@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 
 from cluster_sim.controllers.helpers import time_ms
 from cluster_sim.timefmt import format_micro_time
-from web import graph, services
+from web import graph, limits, services
 from web.narration import (COMPONENT_GROUPS, Narrator, as_event_dict, component_group, format_virtual_time,
                            group_label, is_noise)
 from web.runtime import LiveCluster, registry
@@ -396,6 +396,15 @@ def component_classes(live: LiveCluster, etcd: dict) -> dict[str, str]:
     return classes
 
 
+def clock_fields(live: LiveCluster) -> dict:
+    """The clock's part of cluster_state: what changes with time alone."""
+    now_ms = live.cluster.now_ms
+    return {"now_ms": now_ms, "now_text": format_virtual_time(now_ms),
+            "wall_time": format_micro_time(live.cluster.sim.start_epoch_ms + now_ms)[:19] + "Z",
+            "speed": live.clock.speed, "paused": live.clock.paused,
+            "earliest_ms": min((entry[0] for entry in live.cluster.snapshots), default=0)}
+
+
 def cluster_state(live: LiveCluster) -> dict:
     """Everything the fragments show, read at one instant under the cluster's lock."""
     with live.lock:
@@ -412,11 +421,7 @@ def cluster_state(live: LiveCluster) -> dict:
                                   .get("containers") or [{}])[0].get("image", "")}
                        for item in stored(member, "/registry/deployments/")]
         return {
-            "now_ms": live.cluster.now_ms,
-            "now_text": format_virtual_time(live.cluster.now_ms),
-            "wall_time": format_micro_time(live.cluster.sim.start_epoch_ms + live.cluster.now_ms)[:19] + "Z",
-            "speed": live.clock.speed, "paused": live.clock.paused,
-            "earliest_ms": min((entry[0] for entry in live.cluster.snapshots), default=0),
+            **clock_fields(live),
             "etcd": etcd, "classes": classes, "deployments": deployments,
             "scheduler_leader": leader_of(live, "kube-scheduler"),
             "controller_manager_leader": leader_of(live, "kube-controller-manager"),
@@ -576,11 +581,15 @@ def render_fragment(name: str, context: dict, *, oob: bool) -> str:
     return render_to_string(f"web/cluster_{name}.html", dict(context, oob=oob))
 
 
-def fragment_context(live: LiveCluster, state: dict, view: ViewState) -> dict:
+def fragment_context(live: LiveCluster, state: dict, view: ViewState, names: list[str] | None = None) -> dict:
+    """What the fragments ``names`` (default: all) need; the overlay's and the scheduler's parts
+    are the costly ones, so they are only built when those fragments are rendered."""
     context = {"live": live, "cluster_id": live.id, "state": state, "etcd": state["etcd"],
                "speeds": SPEEDS, "step_seconds": STEP_SECONDS}
-    context.update(overlay_context(live, state))
-    context.update(scheduler_context(view))
+    if names is None or "overlay" in names:
+        context.update(overlay_context(live, state))
+    if names is None or "scheduler" in names:
+        context.update(scheduler_context(view))
     context["noise"] = noise_summary(view)
     return context
 
@@ -597,11 +606,98 @@ def render_state_fragments(live: LiveCluster, *, language: str, names: list[str]
         return {name: render_fragment(name, context, oob=True) for name in (names or STATE_FRAGMENTS)}
 
 
+def fragment_inputs(state: dict, view: ViewState) -> dict[str, Any]:
+    """Per state fragment, everything its HTML is made of besides the language and the cluster's
+    fixed layout (read off its template and context builder): equal inputs render equal HTML."""
+    with view.lock:
+        decisions = list(view.decisions)
+    return {
+        "overlay": [state["nodes"], state["classes"]],
+        "etcd": state["etcd"],
+        "scheduler": [decisions, state["unscheduled"], state["scheduler_leader"]],
+        "clock": [state["now_ms"], state["speed"], state["paused"], state["earliest_ms"]],
+        "workloads": [state["deployments"], state["nodes"]],
+    }
+
+
+@dataclass
+class FragmentMemory:
+    """What one cluster's websocket viewers were last sent, per "language/fragment": the inputs it
+    was rendered from and its HTML; and the last cluster_state with the scene fingerprint it was
+    read at. A fresh memory makes the next render send everything."""
+
+    inputs: dict = field(default_factory=dict)
+    html: dict = field(default_factory=dict)
+    fingerprint: list | None = None
+    state: dict | None = None
+
+
+def scene_fingerprint(live: LiveCluster, etcd: dict) -> list:
+    """Everything cluster_state reads besides the clock and etcd's Raft counters, cheaply: the
+    simulation itself (a rewind replaces it), the freshest etcd store's revision (every object the
+    view reads is in it), machines, processes, leaders, and the node lifecycle controller's view of
+    heartbeats (its countdowns). Equal fingerprints: equal nodes, pods, deployments and classes,
+    unless a countdown is running, which depends on the time itself (see countdown_shown)."""
+    sim = live.cluster.sim
+    manager = leading_controller_manager(live)
+    controller = manager.controllers["node-lifecycle-controller"] if manager is not None else None
+    grace_ms = controller.config.get("node_monitor_grace_period_ms", 50_000) if controller is not None else 50_000
+    near = {name: (entry["probe_ms"], entry["probe_ms"] + grace_ms - live.cluster.now_ms < COUNTDOWN_SHOWN_BELOW_MS)
+            for name, entry in (controller.health.items() if controller is not None else ())}
+    return [sim, freshest_member(live).applied_revision(), dict(sim.network.machines_down),
+            dict(sim.network.partition_group), [(name, component.running) for name, component in sim.components.items()],
+            [(member["name"], member["role"]) for member in etcd["members"]],
+            [leader_of(live, kind) for kind in ("kube-scheduler", "kube-controller-manager", "cloud-controller-manager")],
+            manager.name if manager is not None else None, near]
+
+
+def countdown_shown(state: dict) -> bool:
+    return any(node["notready_in_ms"] is not None or node["evict_in_ms"] is not None
+               for node in state["nodes"].values())
+
+
+def fresh_state(live: LiveCluster, memory: FragmentMemory) -> dict:
+    """cluster_state, read again only when the scene fingerprint changed or a countdown runs;
+    the clock and etcd parts are always read (cheap, and they change all the time)."""
+    with live.lock:
+        clock = clock_fields(live)
+        etcd = read_etcd(live)
+        fingerprint = scene_fingerprint(live, etcd)
+        if memory.state is None or fingerprint != memory.fingerprint or countdown_shown(memory.state):
+            memory.state, memory.fingerprint = cluster_state(live), fingerprint
+            return memory.state
+    return dict(memory.state, etcd=etcd, **clock)
+
+
+def render_changed_fragments(live: LiveCluster, *, languages: list[str], memory: FragmentMemory) -> dict[str, list[str]]:
+    """Per language, the state fragments (hx-swap-oob) whose HTML differs from what ``memory``
+    says was sent, which it then records. A fragment whose inputs did not change is not rendered
+    at all (the clock's change at every render, and it is cheap)."""
+    view = view_state(live)
+    state = fresh_state(live, memory)
+    inputs = fragment_inputs(state, view)
+    pushed: dict[str, list[str]] = {}
+    for language in languages:
+        names = [name for name in STATE_FRAGMENTS if memory.inputs.get(f"{language}/{name}", memory) != inputs[name]]
+        if not names:
+            continue
+        with translation.override(language):
+            context = fragment_context(live, state, view, names)
+            rendered = {name: render_fragment(name, context, oob=True) for name in names}
+        for name, html in rendered.items():
+            key = f"{language}/{name}"
+            memory.inputs[key] = inputs[name]
+            if memory.html.get(key) != html:
+                memory.html[key] = html
+                pushed.setdefault(language, []).append(html)
+    return pushed
+
+
 def render_log_push(view: ViewState, events: list, reset: bool, *, language: str) -> str:
     """New log entries to prepend (or the whole list after a rewind) and the noise summary."""
     with translation.override(language):
         context = {"entries": log_entries(view, newest_for_log(events)), "noise": noise_summary(view),
-                   "reset": reset, "groups": [[group, group_label(group)] for group in COMPONENT_GROUPS]}
+                   "reset": reset}
         return render_to_string("web/cluster_log_push.html", context)
 
 
@@ -767,8 +863,12 @@ def int_choice(value: Any, allowed: list[int], default: int) -> int:
 
 def sandbox(request: HttpRequest) -> HttpResponse:
     session_key = session_key_of(request)
-    error = ""
-    if request.method == "POST":
+    error, retry_after = "", ""
+    wait_s = limits.actions.retry_after_s(limits.caller_key(session_key=session_key, remote_addr=None)) \
+        if request.method == "POST" else None
+    if wait_s is not None:  # the session's action rate (web/limits.py)
+        error, retry_after = limits.too_many_requests_message(wait_s), limits.retry_after_header(wait_s)
+    elif request.method == "POST":
         document = sandbox_document(
             control_plane_nodes=int_choice(request.POST.get("control_plane"), SANDBOX_LIMITS["control_plane"], 1),
             etcd_members=int_choice(request.POST.get("etcd"), SANDBOX_LIMITS["etcd"], 1),
@@ -776,7 +876,10 @@ def sandbox(request: HttpRequest) -> HttpResponse:
                                list(range(SANDBOX_LIMITS["workers_min"], SANDBOX_LIMITS["workers_max"] + 1)), 3),
             sample_app=request.POST.get("sample_app") == "on")
         try:
+            limits.charge_cluster_creation(address=limits.client_address(request.META))
             live = services.create_cluster(session_key=session_key, scenario=document, seed=1)
+        except limits.ClusterQuotaReached as failure:
+            error, retry_after = str(failure), failure.retry_after
         except services.ServiceError as failure:
             error = str(failure)
         else:
@@ -784,9 +887,13 @@ def sandbox(request: HttpRequest) -> HttpResponse:
     clusters = [{"id": live.id, "scenario": live.scenario_name, "now": format_virtual_time(live.now_ms),
                  "nodes": len(live.cluster.layout["control_plane"]) + len(live.cluster.layout["workers"])}
                 for live in registry.owned_by(session_key)]
-    return render(request, "web/sandbox.html", {
+    page = render(request, "web/sandbox.html", {
         "error": error, "clusters": clusters, "workers_range": list(range(1, SANDBOX_LIMITS["workers_max"] + 1)),
-        "control_plane_choices": SANDBOX_LIMITS["control_plane"], "etcd_choices": SANDBOX_LIMITS["etcd"]})
+        "control_plane_choices": SANDBOX_LIMITS["control_plane"], "etcd_choices": SANDBOX_LIMITS["etcd"]},
+        status=429 if retry_after else 200)
+    if retry_after:
+        page["Retry-After"] = retry_after
+    return page
 
 
 def fragments_response(live: LiveCluster, *, message: str = "", ok: bool = True,
@@ -804,6 +911,17 @@ def post_only(request: HttpRequest) -> HttpResponse | None:
 ACTION_FIELDS = ("action", "target", "replicas", "image", "kind", "name", "namespace")
 
 
+def throttled_response(request: HttpRequest, live: LiveCluster) -> HttpResponse | None:
+    """Over the session's action rate (web/limits.py): say so in the status line."""
+    wait_s = limits.actions.retry_after_s(limits.caller_key(session_key=request.session.session_key, remote_addr=None))
+    if wait_s is None:
+        return None
+    throttled = fragments_response(live, message=limits.too_many_requests_message(wait_s), ok=False, names=["clock"])
+    throttled.status_code = 200 if request.headers.get("HX-Request") else 429  # htmx swaps 2xx only
+    throttled["Retry-After"] = limits.retry_after_header(wait_s)
+    return throttled
+
+
 def cluster_action(request: HttpRequest, cluster_id: str) -> HttpResponse:
     """A control: POST action=<ACTIONS name>, target, and the action's fields."""
     refused = post_only(request)
@@ -812,6 +930,9 @@ def cluster_action(request: HttpRequest, cluster_id: str) -> HttpResponse:
     live = viewable_cluster(request, cluster_id)
     if live is None:
         return not_found(request)
+    throttled = throttled_response(request, live)
+    if throttled is not None:
+        return throttled
     action = {key: request.POST[key] for key in ACTION_FIELDS if request.POST.get(key)}
     if "replicas" in action:
         action["replicas"] = int_or_text(action["replicas"])
@@ -838,6 +959,9 @@ def cluster_clock(request: HttpRequest, cluster_id: str) -> HttpResponse:
     live = viewable_cluster(request, cluster_id)
     if live is None:
         return not_found(request)
+    throttled = throttled_response(request, live)
+    if throttled is not None:
+        return throttled
     command = request.POST.get("command", "")
     session_key = request.session.session_key
     message = ""

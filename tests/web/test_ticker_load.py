@@ -1,0 +1,135 @@
+"""What the live view's ticker does to stay cheap with hundreds of watched clusters must not change
+what a learner sees: fragments rendered only when their inputs changed add up to a full render,
+and the events of an action are pushed at once, not at the next tick."""
+import asyncio
+import json
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.contrib.sessions.backends.db import SessionStore
+
+from cluster_sim.scenario import load_scenario, parse_action, shipped_path
+from web import consumers, services
+from web.asgi import application
+from web.runtime import registry
+from web.views_cluster import FragmentMemory, STATE_FRAGMENTS, render_changed_fragments, render_state_fragments
+
+RECEIVE_TIMEOUT_S = 10  # a bound for a broken test, not a performance assertion
+RENDER_EVERY_MS = 250   # the ticker renders at most RENDERS_PER_S = 4 times a second
+
+
+def act(live, document: dict) -> None:
+    live.apply_action(parse_action(document, live.cluster.scenario, "test", ""))
+
+
+def the_story(live):
+    """Steps a learner goes through: a cluster boots, a worker fails and is counted down to
+    NotReady and eviction, the control plane is cut off (countdowns that start with time alone), a
+    deployment scales, a node is cordoned, the clock is paused, time is rewound. Each step
+    yields, and the view is rendered between the steps."""
+    for _step in range(12):
+        live.advance_by(5_000)
+        yield
+    act(live, {"action": "node.fail", "target": "worker-2"})
+    for _step in range(4 * 95):  # through the NotReady countdown and into the eviction one
+        live.advance_by(RENDER_EVERY_MS)
+        yield
+    act(live, {"action": "node.recover", "target": "worker-2"})
+    # The control plane is cut off: the workers' heartbeats no longer reach it and their
+    # countdowns start with the passing of time alone (no write, no process stops).
+    act(live, {"action": "network.partition", "target": "cp-1"})
+    for _step in range(4 * 45):
+        live.advance_by(RENDER_EVERY_MS)
+        yield
+    act(live, {"action": "network.heal"})
+    act(live, {"action": "scale", "target": "web", "replicas": 5})
+    act(live, {"action": "cordon", "target": "worker-1"})
+    for _step in range(20):
+        live.advance_by(RENDER_EVERY_MS)
+        yield
+    live.pause()
+    yield
+    live.rewind(30_000)
+    yield
+    act(live, {"action": "node.fail", "target": "worker-3"})
+    for _step in range(8):
+        live.advance_by(1_000)
+        yield
+
+
+@pytest.mark.parametrize("language", ["en", "ko"])
+def test_rendering_only_what_changed_shows_what_a_full_render_shows(language):
+    live = registry.create(scenario=load_scenario(shipped_path("basic")), owner_session="viewer", seed=3,
+                           paused=True)
+    memory = FragmentMemory()
+    shown: dict[str, str] = {}  # what the page holds: the last HTML pushed for each fragment
+    countdowns_seen = set()  # "cv-countdown" (NotReady in ...) and "cv-countdown evict"
+    try:
+        for _step in the_story(live):
+            render_changed_fragments(live, languages=[language], memory=memory)
+            shown.update({name: memory.html[f"{language}/{name}"] for name in STATE_FRAGMENTS})
+            full = render_state_fragments(live, language=language)
+            assert shown == full, f"at {live.now_ms} ms the page would differ from a full render"
+            countdowns_seen.update(mark for mark in ('"cv-countdown"', '"cv-countdown evict"') if mark in full["overlay"])
+    finally:
+        registry.delete(live.id)
+    assert countdowns_seen == {'"cv-countdown"', '"cv-countdown evict"'}, "the story should show both countdowns"
+
+
+def test_a_quiet_cluster_renders_only_its_clock():
+    live = registry.create(scenario=load_scenario(shipped_path("basic")), owner_session="viewer", seed=3,
+                           paused=True)
+    try:
+        live.advance_by(90_000)
+        memory = FragmentMemory()
+        first = render_changed_fragments(live, languages=["en"], memory=memory)
+        assert len(first["en"]) == len(STATE_FRAGMENTS)
+        live.advance_by(1)  # one millisecond: no Raft round, no write, nothing but the clock
+        again = render_changed_fragments(live, languages=["en"], memory=memory)
+        assert [html[:len('<p id="clock-status"')] for html in again["en"]] == ['<p id="clock-status"']
+    finally:
+        registry.delete(live.id)
+
+
+# --- over the websocket --------------------------------------------------------------------------
+
+def new_session() -> str:
+    session = SessionStore()
+    session.create()
+    return session.session_key
+
+
+async def receive_until(communicator: WebsocketCommunicator, predicate, limit: int = 400) -> str:
+    for _message in range(limit):
+        text = await communicator.receive_from(timeout=RECEIVE_TIMEOUT_S)
+        if predicate(text):
+            return text
+    raise AssertionError("expected message never came")
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_the_events_of_an_action_come_without_waiting_for_a_tick(monkeypatch):
+    # One tick at connection, then none for an hour: only the action itself can push its events.
+    monkeypatch.setattr(consumers, "TICK_S", 3600.0)
+    monkeypatch.setattr(consumers, "TICK_SLICES", 1)
+    session_key = await sync_to_async(new_session)()
+    live = await sync_to_async(services.create_cluster)(session_key=session_key, scenario="basic", seed=1,
+                                                        paused=True)
+    await sync_to_async(live.advance_by)(20_000)
+    communicator = WebsocketCommunicator(application, f"/ws/clusters/{live.id}/?lang=en", headers=[
+        (b"origin", b"http://localhost"), (b"host", b"localhost"), (b"cookie", f"sessionid={session_key}".encode())])
+    connected, _code = await communicator.connect(timeout=RECEIVE_TIMEOUT_S)
+    assert connected
+    try:
+        await receive_until(communicator, lambda text: 'id="clock-status"' in text)  # the first tick's render
+        await communicator.send_to(text_data=json.dumps(
+            {"command": "action", "action": {"action": "scale", "target": "web", "replicas": 4}}))
+        pushed = json.loads(await receive_until(communicator, lambda text: text.startswith('{"type":"events"')))
+        actions = [event for event in pushed["events"] if event[2] == "action"]
+        assert [event[5]["action"] for event in actions] == ["scale"] and actions[0][5]["replicas"] == 4
+    finally:
+        await communicator.disconnect()
+        if consumers.ticker.task is not None:
+            consumers.ticker.task.cancel()
+            await asyncio.gather(consumers.ticker.task, return_exceptions=True)
