@@ -156,6 +156,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # environment by the live server it spawns) so several test runs in one checkout don't collide.
     os.environ.setdefault("WEB_TEST_DATABASE_NAME", str(VAR_DIR / f"test-db-{os.getpid()}.sqlite3"))
     DATABASES["default"]["TEST"] = {"NAME": os.environ["WEB_TEST_DATABASE_NAME"]}
+    # Many requests and the persistence thread write at once (300 learners joining): writers take
+    # the lock when their transaction starts and wait up to 20 s for it, instead of failing with
+    # "database is locked" midway; WAL lets pages read while a journal entry is written.
+    DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE",
+                                       "init_command": "PRAGMA journal_mode=WAL;"}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
