@@ -922,17 +922,22 @@ def throttled_response(request: HttpRequest, live: LiveCluster) -> HttpResponse 
     return throttled
 
 
-def cluster_action(request: HttpRequest, cluster_id: str) -> HttpResponse:
-    """A control: POST action=<ACTIONS name>, target, and the action's fields."""
+def checked_control(request: HttpRequest, cluster_id: str) -> tuple[LiveCluster | None, HttpResponse | None]:
+    """What every control checks first: a POST, a cluster this session may see, the action rate."""
     refused = post_only(request)
     if refused:
-        return refused
+        return None, refused
     live = viewable_cluster(request, cluster_id)
     if live is None:
-        return not_found(request)
-    throttled = throttled_response(request, live)
-    if throttled is not None:
-        return throttled
+        return None, not_found(request)
+    return live, throttled_response(request, live)
+
+
+def cluster_action(request: HttpRequest, cluster_id: str) -> HttpResponse:
+    """A control: POST action=<ACTIONS name>, target, and the action's fields."""
+    live, refused = checked_control(request, cluster_id)
+    if refused is not None:
+        return refused
     action = {key: request.POST[key] for key in ACTION_FIELDS if request.POST.get(key)}
     if "replicas" in action:
         action["replicas"] = int_or_text(action["replicas"])
@@ -953,15 +958,9 @@ def int_or_text(value: str) -> Any:
 
 def cluster_clock(request: HttpRequest, cluster_id: str) -> HttpResponse:
     """Clock controls: POST command=pause|play|step|speed|skip|rewind (+ seconds, speed, time_ms)."""
-    refused = post_only(request)
-    if refused:
+    live, refused = checked_control(request, cluster_id)
+    if refused is not None:
         return refused
-    live = viewable_cluster(request, cluster_id)
-    if live is None:
-        return not_found(request)
-    throttled = throttled_response(request, live)
-    if throttled is not None:
-        return throttled
     command = request.POST.get("command", "")
     session_key = request.session.session_key
     message = ""
