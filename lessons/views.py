@@ -295,7 +295,7 @@ def _after_post(request: HttpRequest, lesson: Lesson, progress: LessonProgress, 
 
 def _throttled(request: HttpRequest, lesson: Lesson, progress: LessonProgress | None, live: Any) -> HttpResponse | None:
     """The session's action rate (web/limits.py): the steps panel says so; other clients get 429."""
-    wait_s = limits.actions.retry_after_s(limits.caller_key(session_key=request.session.session_key, remote_addr=None))
+    wait_s = limits.session_action_wait_s(request.session.session_key)
     if wait_s is None:
         return None
     message = limits.too_many_requests_message(wait_s)

@@ -221,7 +221,7 @@ class Ticker:
         outcomes: dict[str, tuple] = {}
         for cluster_id, plan in plans.items():
             try:
-                live = registry.clusters.get(cluster_id) or registry.get(cluster_id, claim=False)
+                live = registry.get(cluster_id, claim=False)
                 if live is None:
                     outcomes[cluster_id] = (None, None)
                     continue
@@ -308,8 +308,7 @@ class ClusterConsumer(AsyncWebsocketConsumer):
 
     def over_limit(self, command: dict) -> str | None:
         """The session's action rate and the cluster's pod cap (web/limits.py), as a message."""
-        key = limits.caller_key(session_key=self.session_key, remote_addr=None)
-        wait_s = limits.actions.retry_after_s(key)
+        wait_s = limits.session_action_wait_s(self.session_key)
         if wait_s is not None:
             return limits.too_many_requests_message(wait_s)
         return limits.replicas_over_cap_message(command)

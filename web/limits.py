@@ -252,6 +252,11 @@ def limiter_for(method: str) -> RateLimiter:
     return reads if method.upper() in SAFE_METHODS else actions
 
 
+def session_action_wait_s(session_key: str | None) -> float | None:
+    """How long the session must wait before its next state-changing request (None: it may go)."""
+    return actions.retry_after_s(caller_key(session_key=session_key, remote_addr=None))
+
+
 def caller_key(*, session_key: str | None, remote_addr: str | None) -> str:
     """Who pays for a request: the session, else (no session yet) the client's address."""
     if session_key:

@@ -188,6 +188,17 @@ class Ownership:
                    .values_list("channel", flat=True).first())
         return Holder(name=name, boot_id=boot_id, channel=channel or "", alive=channel is not None)
 
+    @outside_event_loop
+    def elsewhere(self, cluster_id: str) -> Holder | None:
+        """The live process other than this one that holds the cluster, if any."""
+        holder = self.holder_of(cluster_id)
+        return holder if holder is not None and holder.alive and not self.is_mine(holder) else None
+
+    @outside_event_loop
+    def still_alive(self, holder: Holder) -> bool:
+        """Whether that start of that process still beats (a forwarded connection's other end)."""
+        return self._holder(holder.name, holder.boot_id).alive
+
     def is_mine(self, holder: Holder | None) -> bool:
         return holder is not None and holder.name == self.name and holder.boot_id == self.boot_id
 

@@ -338,12 +338,10 @@ class ClusterRegistry:
             if live is not None:
                 return live
             if self.ownership is not None:
-                if not claim:
-                    holder = self.ownership.acquire(cluster_id)
-                    if holder is not None:
-                        return None
-                else:
+                if claim:
                     self.ownership.claim(cluster_id)
+                elif self.ownership.acquire(cluster_id) is not None:  # held elsewhere: leave it there
+                    return None
             live = self.store.load(cluster_id=cluster_id)
             if live is None:
                 return None
@@ -357,8 +355,7 @@ class ClusterRegistry:
         """Whether another live server process holds the cluster (web/ownership.py)."""
         if self.ownership is None or cluster_id in self.clusters:
             return False
-        holder = self.ownership.holder_of(cluster_id)
-        return holder is not None and holder.alive and not self.ownership.is_mine(holder)
+        return self.ownership.elsewhere(cluster_id) is not None
 
     def delete(self, cluster_id: str) -> bool:
         with self.lock:

@@ -26,6 +26,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 
 from web.ownership import LEASE_TTL_S, Holder, Ownership
+from web.persistence import in_worker
 from web.runtime import CLUSTER_ID_SHAPE, SECRET_SHAPE, registry
 
 logger = logging.getLogger(__name__)
@@ -103,19 +104,12 @@ def _session_cluster(scope: dict, path: str) -> str | None:
 
 
 def holder_elsewhere(ownership: Ownership, scope: dict) -> Holder | None:
-    """The live process other than this one that holds this connection's cluster, if any."""
-    from django.db import close_old_connections
-
-    try:
-        cluster_id = cluster_of(scope)
-        if not cluster_id or cluster_id in registry.clusters:
-            return None
-        holder = ownership.holder_of(cluster_id)
-        if holder is None or ownership.is_mine(holder) or not holder.alive:
-            return None  # served here: the cluster is loaded (or taken over) on the way
-        return holder
-    finally:
-        close_old_connections()
+    """The live process other than this one that holds this connection's cluster, if any (None:
+    served here, the cluster loaded or taken over on the way)."""
+    cluster_id = cluster_of(scope)
+    if not cluster_id or cluster_id in registry.clusters:
+        return None
+    return ownership.elsewhere(cluster_id)
 
 
 # --- the forwarding side ----------------------------------------------------------------------
@@ -171,7 +165,7 @@ class ForwardingApplication:
         await ownership.start()
         if not MAY_NAME_A_CLUSTER.match(scope.get("path", "")):
             return await self.application(scope, receive, send)
-        holder = await asyncio.to_thread(holder_elsewhere, ownership, scope)
+        holder = await asyncio.to_thread(in_worker, holder_elsewhere, ownership, scope)
         if holder is None:
             return await self.application(scope, receive, send)
         await forward(ownership, holder, scope, receive, send)
@@ -229,17 +223,7 @@ async def _pump_down(ownership: Ownership, inbox: asyncio.Queue, holder: Holder,
 
 
 async def _alive(ownership: Ownership, holder: Holder) -> bool:
-    current = await asyncio.to_thread(_current_holder, ownership, holder)
-    return current is not None and current.alive
-
-
-def _current_holder(ownership: Ownership, holder: Holder) -> Holder | None:
-    from django.db import close_old_connections
-
-    try:
-        return ownership._holder(holder.name, holder.boot_id)
-    finally:
-        close_old_connections()
+    return await asyncio.to_thread(in_worker, ownership.still_alive, holder)
 
 
 async def _give_up(send: Callable, kind: str, answered: bool) -> None:

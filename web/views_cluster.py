@@ -864,8 +864,7 @@ def int_choice(value: Any, allowed: list[int], default: int) -> int:
 def sandbox(request: HttpRequest) -> HttpResponse:
     session_key = session_key_of(request)
     error, retry_after = "", ""
-    wait_s = limits.actions.retry_after_s(limits.caller_key(session_key=session_key, remote_addr=None)) \
-        if request.method == "POST" else None
+    wait_s = limits.session_action_wait_s(session_key) if request.method == "POST" else None
     if wait_s is not None:  # the session's action rate (web/limits.py)
         error, retry_after = limits.too_many_requests_message(wait_s), limits.retry_after_header(wait_s)
     elif request.method == "POST":
@@ -913,7 +912,7 @@ ACTION_FIELDS = ("action", "target", "replicas", "image", "kind", "name", "names
 
 def throttled_response(request: HttpRequest, live: LiveCluster) -> HttpResponse | None:
     """Over the session's action rate (web/limits.py): say so in the status line."""
-    wait_s = limits.actions.retry_after_s(limits.caller_key(session_key=request.session.session_key, remote_addr=None))
+    wait_s = limits.session_action_wait_s(request.session.session_key)
     if wait_s is None:
         return None
     throttled = fragments_response(live, message=limits.too_many_requests_message(wait_s), ok=False, names=["clock"])

@@ -49,8 +49,7 @@ def terminal_complete(request: HttpRequest, cluster_id: str) -> JsonResponse:
 def rate_limited(request: HttpRequest, line: str) -> HttpResponse | None:
     """The session's action rate (web/limits.py): the page shows kubectl's own error line; JSON
     clients get 429 with Retry-After."""
-    key = limits.caller_key(session_key=request.session.session_key, remote_addr=None)
-    wait_s = limits.actions.retry_after_s(key)
+    wait_s = limits.session_action_wait_s(request.session.session_key)
     if wait_s is None:
         return None
     message = limits.too_many_requests_message(wait_s)
