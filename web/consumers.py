@@ -32,10 +32,10 @@ from web.views_cluster import (FragmentMemory, can_view, drop_view_state, is_noi
 
 logger = logging.getLogger(__name__)
 
-TICK_S = 0.1
+TICK_S = 0.25
 # Each TICK_S is cut in this many slices; a cluster ticks in one of them (Ticker).
 TICK_SLICES = 4
-RENDERS_PER_S = 4
+RENDERS_PER_S = 2
 # A push carries at most this many events; beyond it the animator could not show them anyway.
 MAX_EVENTS_PER_PUSH = 400
 MAX_STRING_IN_PUSH = 120
@@ -45,7 +45,7 @@ FORBIDDEN_CLOSE_CODE = 4403
 MOVED_CLOSE_CODE = 4012
 # One tick stops simulating after this much time, so pushes keep coming at 100x even while a big
 # cluster boots; the clock then waits for the simulation.
-ADVANCE_BUDGET_S = 0.08
+ADVANCE_BUDGET_S = 0.15
 
 
 def group_name(cluster_id: str) -> str:
@@ -194,18 +194,22 @@ class Ticker:
         plans = {cluster_id: self.render_plan(cluster_id, now_s) for cluster_id in cluster_ids}
         outcomes = await asyncio.to_thread(self.advance_and_render, plans)
         for cluster_id, (live, html) in outcomes.items():
-            try:
-                if live is None:  # deleted while watched, or held by another process now
-                    drop_view_state(cluster_id)
-                    await self.send_away(layer, cluster_id)
-                    continue
-                await self.push_events(layer, live)
-                if html is not None:
-                    self.last_render_s[cluster_id] = now_s
-                if html and any(html.values()):
-                    await layer.group_send(group_name(cluster_id), {"type": "cluster.fragments", "html": html})
-            except Exception:  # one broken cluster must not stop the others' views
-                logger.exception("live view tick failed for cluster %s", cluster_id)
+            await self.push(layer, cluster_id, live, html, now_s)
+
+    async def push(self, layer: Any, cluster_id: str, live: LiveCluster | None, html: dict | None,
+                   now_s: float) -> None:
+        try:
+            if live is None:  # deleted while watched, or held by another process now
+                drop_view_state(cluster_id)
+                await self.send_away(layer, cluster_id)
+                return
+            await self.push_events(layer, live)
+            if html is not None:
+                self.last_render_s[cluster_id] = now_s
+            if html and any(html.values()):
+                await layer.group_send(group_name(cluster_id), {"type": "cluster.fragments", "html": html})
+        except Exception:  # one broken cluster must not stop the others' views
+            logger.exception("live view tick failed for cluster %s", cluster_id)
 
     def render_plan(self, cluster_id: str, now_s: float) -> RenderPlan | None:
         """None while the cluster was rendered less than 1/RENDERS_PER_S ago (and nobody acted)."""

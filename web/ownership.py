@@ -76,7 +76,8 @@ class Ownership:
         self.handlers: dict[str, Callable[[dict], Awaitable[None]]] = {"ownership.release": self._on_release}
         # Answers to this process (a message with "mailbox") wait here for whoever asked. Only the
         # listener ever reads the channel layer: cancelling a Redis receive midway breaks its
-        # connection, while waiting on a local queue may time out safely.
+        # connection (core layer) or unsubscribes the channel (pub/sub layer), while waiting on a
+        # local queue may time out safely.
         self.mailboxes: dict[str, asyncio.Queue] = {}
 
     # Starting -------------------------------------------------------------------------------
@@ -87,8 +88,8 @@ class Ownership:
             return
         self.loop = loop
         layer = get_channel_layer()
-        # The default prefix: channels_redis reads all of a process's channels through one Redis key
-        # only when they share it; a second prefix would starve the consumers' channels.
+        # The default prefix: channels_redis's core layer reads all of a process's channels through
+        # one Redis key only when they share it; a second prefix would starve the consumers' channels.
         self.channel = await layer.new_channel()
         await asyncio.to_thread(self._beat_once)
         self.listener = loop.create_task(self._listen(layer))

@@ -19,6 +19,7 @@ from typing import Any, Callable
 from cluster_sim.cluster import DEFAULT_CLUSTER_MAX_PODS, Cluster
 from cluster_sim.engine import Event, SimulationError
 from cluster_sim.scenario import Scenario
+from web.heap import Heap
 
 MAX_SPEED = 100.0
 MIN_SPEED = 0.1
@@ -117,6 +118,8 @@ class LiveCluster:
         # Wall time of the last use; idle durable clusters are evicted from memory.
         self.last_used_s = wall_seconds()
         self.evicted = False
+        # Rewinds since this copy was loaded: the live view's clock starts a new timeline on each.
+        self.rewinds = 0
 
     def attach_store(self, store: Any) -> None:
         """Journal this cluster's actions and clock in ``store`` from now on."""
@@ -204,6 +207,7 @@ class LiveCluster:
     def rewind(self, time_ms: int) -> list[Event]:
         with self.lock:
             events = self.cluster.rewind(time_ms)
+            self.rewinds += 1
             self.clock.reanchor(self.cluster.now_ms, wall_seconds())
             self.recent_events.clear()
             if self.store is not None:
@@ -215,10 +219,10 @@ class LiveCluster:
         with self.lock:
             self.advance()
             self.cluster.apply_action(action)
-            # The action runs at this very instant of virtual time.
-            events = self.publish(self.cluster.run_until(self.cluster.now_ms))
-            self._persist_clock()
-            return events
+            # The action runs at this very instant of virtual time. Its journal row (written when
+            # it was scheduled) is enough to find the clock again: a restore runs on to the last
+            # action's time, so the clock is not written here too (one transaction per action).
+            return self.publish(self.cluster.run_until(self.cluster.now_ms))
 
     def api_request(self, request: dict) -> tuple[int, Any, list[Event]]:
         """Send one request through the simulated kubectl to kube-apiserver and wait for its answer.
@@ -288,6 +292,7 @@ class ClusterRegistry:
         self.store: Any = None
         # With several server processes (web/ownership.py): who may hold which cluster.
         self.ownership: Any = None
+        self.heap = Heap(clusters_in_memory=lambda: len(self.clusters))
 
     def create(self, *, scenario: Scenario, owner_session: str, seed: int | None = None,
                paused: bool = False, durable: bool = False) -> LiveCluster:
@@ -307,6 +312,7 @@ class ClusterRegistry:
             live.attach_store(self.store)
         with self.lock:
             self.clusters[cluster_id] = live
+        self.heap.start()
         return live
 
     def get(self, cluster_id: str, *, claim: bool = True) -> LiveCluster | None:
@@ -348,6 +354,7 @@ class ClusterRegistry:
             live.attach_store(self.store)
             with self.lock:
                 self.clusters[live.id] = live
+            self.heap.start()
             self.store.restored(live)
             return live
 
@@ -361,6 +368,8 @@ class ClusterRegistry:
         with self.lock:
             live = self.clusters.pop(cluster_id, None)
         existed = live is not None
+        if live is not None:
+            self.heap.released()
         # A cluster in memory without a store was never durable; one not in memory may be evicted.
         store = live.store if live is not None else self.store
         if store is not None and isinstance(cluster_id, str) and CLUSTER_ID_SHAPE.fullmatch(cluster_id):
@@ -398,6 +407,7 @@ class ClusterRegistry:
             live = self.clusters.pop(cluster_id, None)
         if live is not None:
             live.evicted = True
+            self.heap.released()
             self._run_deletion_hooks(cluster_id)
 
     def evict_idle(self, *, idle_s: float, now_s: float | None = None) -> list[str]:

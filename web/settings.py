@@ -179,11 +179,15 @@ if REDIS_URL:
     # sockets and forwarded requests (web/tunnel.py) needs far more than the default 100 messages.
     # redis-py 8 times socket reads out after 5 s, exactly channels_redis's blocking-pop timeout: the
     # two race, and a lost race kills a websocket's receive (1011). Reads may take longer here.
-    CHANNEL_LAYERS = {
-        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer",
-                    "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 30}],
-                               "capacity": 10_000, "expiry": 60}},
-    }
+    if os.environ.get("CHANNEL_LAYER", "pubsub") == "pubsub":
+        CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+                                      "CONFIG": {"hosts": [{"address": REDIS_URL}]}}}
+    else:
+        CHANNEL_LAYERS = {
+            "default": {"BACKEND": "channels_redis.core.RedisChannelLayer",
+                        "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 30}],
+                                   "capacity": 10_000, "expiry": 60}},
+        }
     # One cache for every process, so whatever is counted in it (rate limits) is counted once.
     # A Redis that stops answering must not hang requests: the rate limiter then fails open.
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,

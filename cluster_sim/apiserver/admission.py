@@ -12,11 +12,11 @@ whose values are the objects (keys are ignored, so etcd keys or names both work)
 """
 from __future__ import annotations
 
-import copy
 import random
 from typing import Any
 
 from . import kinds, validation
+from ..jsontree import copy_tree
 
 IMMORTAL_NAMESPACES = ("default", "kube-system", "kube-public")
 NAME_SUFFIX_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
@@ -119,7 +119,7 @@ def service_account(pod: dict, rng: random.Random, service_accounts: dict | None
     """
     if "kubernetes.io/config.mirror" in ((pod.get("metadata") or {}).get("annotations") or {}):
         return pod
-    admitted = copy.deepcopy(pod)
+    admitted = copy_tree(pod)
     spec = admitted.setdefault("spec", {})
     if not spec.get("serviceAccountName"):
         spec["serviceAccountName"] = "default"
@@ -137,7 +137,7 @@ def service_account(pod: dict, rng: random.Random, service_accounts: dict | None
     if _should_automount(account, spec):
         _mount_token(spec, rng)
     if not spec.get("imagePullSecrets") and account is not None and account.get("imagePullSecrets"):
-        spec["imagePullSecrets"] = copy.deepcopy(account["imagePullSecrets"])
+        spec["imagePullSecrets"] = copy_tree(account["imagePullSecrets"])
     return admitted
 
 
@@ -163,7 +163,7 @@ def _mount_token(spec: dict, rng: random.Random) -> None:
 def taint_new_node(node: dict) -> dict:
     """New nodes start with ``node.kubernetes.io/not-ready:NoSchedule`` until the node lifecycle
     controller sees them Ready."""
-    admitted = copy.deepcopy(node)
+    admitted = copy_tree(node)
     taints = admitted.setdefault("spec", {}).setdefault("taints", [])
     if not any(taint.get("key") == TAINT_NOT_READY and taint.get("effect") == "NoSchedule" for taint in taints):
         taints.append({"key": TAINT_NOT_READY, "effect": "NoSchedule"})
@@ -174,7 +174,7 @@ def taint_new_node(node: dict) -> dict:
 
 def priority(pod: dict, priority_classes: dict) -> dict:
     """Resolve ``priorityClassName`` to ``priority`` and ``preemptionPolicy``."""
-    admitted = copy.deepcopy(pod)
+    admitted = copy_tree(pod)
     spec = admitted.setdefault("spec", {})
     classes = dict(SYSTEM_PRIORITY_CLASSES)
     classes.update(_by_name(priority_classes))
@@ -207,7 +207,7 @@ def priority(pod: dict, priority_classes: dict) -> dict:
 # --- DefaultTolerationSeconds --------------------------------------------------------------------
 
 def default_toleration_seconds(pod: dict) -> dict:
-    admitted = copy.deepcopy(pod)
+    admitted = copy_tree(pod)
     spec = admitted.setdefault("spec", {})
     tolerations = list(spec.get("tolerations") or [])
     tolerates = {TAINT_NOT_READY: False, TAINT_UNREACHABLE: False}

@@ -14,10 +14,10 @@ service account by the ServiceAccount plugin, as in the real server.
 """
 from __future__ import annotations
 
-import copy
 from typing import Any, Callable
 
 from .validation import MAX_LOOP_ITEMS, QuantityError, canonical_quantity, parse_quantity
+from ..jsontree import copy_tree
 
 DEFAULT_TERMINATION_GRACE_PERIOD_S = 30
 DEFAULT_SCHEDULER_NAME = "default-scheduler"
@@ -391,7 +391,7 @@ def apply_defaults(resource: str, obj: dict, operation: str = "create") -> dict:
     scheme_default = _SCHEME_DEFAULTS.get(resource)
     if scheme_default is None and (operation != "create" or resource not in _CREATE_STRATEGY):
         return obj
-    result = copy.deepcopy(obj)
+    result = copy_tree(obj)
     if scheme_default is not None:
         scheme_default(result)
     if operation == "create":

@@ -3,8 +3,8 @@
 Strategic merge patch lives in strategic.py; it falls back to merge semantics for unknown fields.
 """
 from __future__ import annotations
+from ..jsontree import copy_tree
 
-import copy
 
 
 class PatchError(ValueError):
@@ -13,7 +13,7 @@ class PatchError(ValueError):
 
 def merge_patch(target: object, patch: object) -> object:
     if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
+        return copy_tree(patch)
     result = dict(target) if isinstance(target, dict) else {}
     for key, value in patch.items():
         if value is None:
@@ -88,23 +88,23 @@ def _add(document: object, pointer: str, value: object) -> object:
 def json_patch(target: dict, operations: object) -> dict:
     if not isinstance(operations, list):
         raise PatchError("json patch must be a list of operations")
-    document: object = copy.deepcopy(target)
+    document: object = copy_tree(target)
     for operation in operations[:10_000]:
         if not isinstance(operation, dict) or "op" not in operation or "path" not in operation:
             raise PatchError("each json patch operation needs 'op' and 'path'")
         kind, path = operation["op"], operation["path"]
         if kind == "add":
-            document = _add(document, path, copy.deepcopy(operation.get("value")))
+            document = _add(document, path, copy_tree(operation.get("value")))
         elif kind == "remove":
             _remove(document, path)
         elif kind == "replace":
             _remove(document, path)
-            document = _add(document, path, copy.deepcopy(operation.get("value")))
+            document = _add(document, path, copy_tree(operation.get("value")))
         elif kind == "move":
             value = _remove(document, operation["from"])
             document = _add(document, path, value)
         elif kind == "copy":
-            document = _add(document, path, copy.deepcopy(_get(document, operation["from"])))
+            document = _add(document, path, copy_tree(_get(document, operation["from"])))
         elif kind == "test":
             if _get(document, path) != operation.get("value"):
                 raise PatchError(f"testing value {path} failed")

@@ -8,7 +8,6 @@ resourceVersion are linearizable etcd reads, so they fail when etcd has no quoru
 from __future__ import annotations
 
 import base64
-import copy
 import json
 from typing import Any
 
@@ -17,6 +16,7 @@ from ..timefmt import format_time
 from . import admission, conversion, defaults, kinds, validation
 from .patch import PatchError, json_patch, merge_patch
 from .selectors import SelectorError, fields_match, labels_match, parse_field_selector, parse_label_selector
+from ..jsontree import copy_tree
 
 ETCD_TIMEOUT_ERROR = "etcdserver: request timed out"
 ETCD_REQUEST_TIMEOUT_MS = 7_000
@@ -521,7 +521,7 @@ class KubeApiServer(Component):
         self.write(client, request, key, obj, expect_mod_revision=0, on_success_code=201)
 
     def prepare_create(self, client: str, request: dict, info: Any, body: dict) -> dict | None:
-        obj = copy.deepcopy(body)
+        obj = copy_tree(body)
         metadata = obj.setdefault("metadata", {})
         if not isinstance(metadata, dict):
             self.respond(client, request, 400, validation.status_error(400, "BadRequest", "metadata must be an object"))
@@ -763,7 +763,7 @@ class KubeApiServer(Component):
         if not isinstance(scale, dict):
             return None
         replicas = (scale.get("spec") or {}).get("replicas")
-        new = copy.deepcopy(current)
+        new = copy_tree(current)
         if replicas is not None:
             new["spec"]["replicas"] = replicas
         return new
@@ -831,7 +831,7 @@ class KubeApiServer(Component):
                 409, "Conflict", f"Operation cannot be fulfilled on pods/binding \"{request['name']}\": pod {request['name']} is already assigned to node \"{pod['spec']['nodeName']}\"",
                 {"name": request["name"], "kind": "pods/binding"}))
             return
-        bound = copy.deepcopy(without_resource_version(pod))
+        bound = copy_tree(without_resource_version(pod))
         bound["spec"]["nodeName"] = target
         status = bound.setdefault("status", {})
         conditions = [c for c in status.get("conditions", []) if c.get("type") != "PodScheduled"]
@@ -904,7 +904,7 @@ class KubeApiServer(Component):
             return None
         if metadata.get("deletionTimestamp") and info.plural != "pods":
             return current
-        updated = copy.deepcopy(current)
+        updated = copy_tree(current)
         updated_metadata = updated["metadata"]
         updated_metadata["finalizers"] = finalizers
         if not finalizers:

@@ -14,10 +14,10 @@ subsets, ...) carry no patch strategy in the real types and are replaced whole.
 """
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from .patch import PatchError
+from ..jsontree import copy_tree
 
 DIRECTIVE = "$patch"
 RETAIN_KEYS = "$retainKeys"
@@ -80,7 +80,7 @@ def strategic_merge_patch(kind: str, original: dict, patch: Any) -> dict:
     """``original`` (never modified) with the strategic merge ``patch`` applied, as a new dict."""
     if not isinstance(patch, dict):
         raise PatchError("strategic merge patch must be a JSON object")
-    merged = _merge_map(copy.deepcopy(original), patch, SCHEMAS.get(kind, METADATA_ONLY))
+    merged = _merge_map(copy_tree(original), patch, SCHEMAS.get(kind, METADATA_ONLY))
     if not isinstance(merged, dict):
         raise PatchError("patched document is not an object")
     return merged
@@ -119,7 +119,7 @@ def _merge_map(original: Any, patch: dict, schema: dict) -> dict:
 
 def _map_directive(directive: Any, patch: dict) -> dict:
     if directive == "replace":
-        return {key: copy.deepcopy(value) for key, value in patch.items() if key != DIRECTIVE}
+        return {key: copy_tree(value) for key, value in patch.items() if key != DIRECTIVE}
     if directive == "delete":
         return {}
     raise PatchError(f"Unknown patch type: {directive} in map: {patch}")
@@ -142,13 +142,13 @@ def _merge_value(original: Any, patch: Any, schema: dict | None) -> Any:
     if isinstance(patch, list) and schema is not None and schema.get("kind") == "list":
         # Nothing to merge with, but the directives still have to go.
         return _merge_list_values([], patch, schema)
-    return copy.deepcopy(patch)
+    return copy_tree(patch)
 
 
 def _merge_list_values(original: list, patch: list, schema: dict) -> list:
     key = schema["key"]
     if key is None:
-        merged = _deduplicate(original + [copy.deepcopy(item) for item in patch])
+        merged = _deduplicate(original + [copy_tree(item) for item in patch])
         patch_items = _deduplicate(patch)
         server_only = [item for item in merged if item not in patch]
         return _interleave(server_only, patch_items, original, None)

@@ -10,6 +10,7 @@ A cause is ``{"reason": "FieldValueInvalid", "message": <ErrorBody>, "field": "s
 """
 from __future__ import annotations
 
+import functools
 import json
 import re
 from fractions import Fraction
@@ -421,7 +422,14 @@ def parse_quantity(text: Any) -> tuple[Fraction, str]:
     """(exact value, format) with format ``DecimalSI``, ``BinarySI`` or ``DecimalExponent``."""
     if isinstance(text, bool) or not isinstance(text, (str, int, float)):
         raise QuantityError(QUANTITY_FORMAT_ERROR)
-    text = str(text) if not isinstance(text, float) else repr(text)
+    # Only text is cached: 1, 1.0 and True are equal keys, and they are not the same quantity.
+    return _parse_quantity_text(str(text) if not isinstance(text, float) else repr(text))
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_quantity_text(text: str) -> tuple[Fraction, str]:
+    """A cluster's objects repeat the same few quantities ("100m", "128Mi") thousands of times,
+    and exact parsing with Fractions is costly; the answer is immutable, so it is cached."""
     if not text:
         raise QuantityError(QUANTITY_FORMAT_ERROR)
     number, suffix = _scan_quantity(text)

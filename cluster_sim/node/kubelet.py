@@ -20,7 +20,6 @@ stops; containers and sandboxes live in the runtime and are adopted again when i
 """
 from __future__ import annotations
 
-import copy
 import hashlib
 from typing import Any
 
@@ -30,6 +29,7 @@ from ..recorder import EventRecorder
 from ..timefmt import format_time, parse_time_ms
 from . import images, nodestatus, podstatus
 from .runtime import CREATED, EXITED, RUNNING, SANDBOX_READY
+from ..jsontree import copy_tree
 
 NODE_STATUS_UPDATE_MS = 10_000
 NODE_STATUS_REPORT_MS = 5 * 60_000
@@ -68,7 +68,7 @@ class Kubelet(ApiComponent):
 
     def __init__(self, sim: Any, name: str, node: str, api_servers: list[str], node_config: dict):
         super().__init__(sim, name, node, api_servers, f"kubelet/{node_config.get('kubelet_version', 'v1.33.0')} (linux/amd64) kubernetes/8adc0f0")
-        self.config = copy.deepcopy(node_config)
+        self.config = copy_tree(node_config)
         self.node_name = node_config["name"]
         self.runtime_name = node_config.get("runtime") or f"containerd-{node}"
         runtime = sim.components.get(self.runtime_name)
@@ -503,7 +503,7 @@ class Kubelet(ApiComponent):
                 self.create_mirror_pod(record)
 
     def create_mirror_pod(self, record: dict) -> None:
-        mirror = copy.deepcopy(record["pod"])
+        mirror = copy_tree(record["pod"])
         metadata = mirror["metadata"]
         metadata.pop("uid", None)
         metadata["annotations"][MIRROR_ANNOTATION] = metadata["annotations"]["kubernetes.io/config.hash"]
@@ -1103,7 +1103,7 @@ class Kubelet(ApiComponent):
         if record["rejected"]:
             return dict(base, phase="Failed", reason=record["rejected"]["reason"],
                         message="Pod was rejected: " + record["rejected"]["message"],
-                        conditions=copy.deepcopy(api_status.get("conditions") or []))
+                        conditions=copy_tree(api_status.get("conditions") or []))
         container_statuses, phase_inputs, unready = self.container_statuses(record, spec, view)
         finished = record["terminal"] and not any(entry["state"] == "running" for entry in phase_inputs)
         phase = podstatus.pod_phase(spec.get("restartPolicy", "Always"), phase_inputs, finished)
@@ -1197,7 +1197,7 @@ class Kubelet(ApiComponent):
             conditions.append(condition)
         for existing in api_status.get("conditions") or []:
             if existing.get("type") not in values:
-                conditions.append(copy.deepcopy(existing))
+                conditions.append(copy_tree(existing))
         return podstatus.order_conditions(conditions)
 
     def readiness_value(self, ready: bool, completed: bool, unready: list) -> list:

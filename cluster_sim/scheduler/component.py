@@ -3,7 +3,6 @@ scheduling cycle at a time, assume + bind, and every decision recorded on the po
 """
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from ..client import ApiComponent
@@ -13,6 +12,7 @@ from .framework import Snapshot
 from .plugins.registry import default_profile
 from .queue import BACKOFF_FLUSH_INTERVAL_MS, UNSCHEDULABLE_FLUSH_INTERVAL_MS, SchedulingQueue
 from .schedule import SchedulingError, filter_table, schedule_pod, score_tables, simulator_annotations
+from ..jsontree import copy_tree
 
 USER_AGENT = "kube-scheduler/v1.33.0 (linux/amd64) kubernetes/8adc0f0/scheduler"
 SCHEDULER_NAME = "default-scheduler"
@@ -172,7 +172,7 @@ class KubeScheduler(ApiComponent):
             "nominated": result.nominated_node_name or None})
 
     def assume_and_bind(self, pod: dict, node_name: str, annotations: dict) -> None:
-        assumed = copy.deepcopy(pod)
+        assumed = copy_tree(pod)
         assumed["spec"]["nodeName"] = node_name
         key = helpers.pod_key(pod)
         self.assumed[key] = assumed
@@ -233,7 +233,7 @@ class KubeScheduler(ApiComponent):
         assumed = self.assumed.get(key)
         self.forget_assumed(key)
         if assumed is not None:
-            unbound = copy.deepcopy(assumed)
+            unbound = copy_tree(assumed)
             unbound["spec"].pop("nodeName", None)
             self.queue.add_unschedulable(unbound, self.sim.now_ms, error=True)
             self.arm_cycle()

@@ -24,6 +24,7 @@
   var LOG_STORY_KEPT = 120;
   var LOG_NOISE_KEPT = 40;
   var SVG_NS = "http://www.w3.org/2000/svg";
+  var CLOCK_REFRESH_MS = 100;
 
   var reducedMotion = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
 
@@ -36,6 +37,8 @@
 
   var root, svg, layer, pending = [], active = [], nextStartMs = 0, boxes = {}, speed = 1;
   var clickAt = null, secondWindow = [];
+  var clockAnchor = null;   // { nowMs, atMs, speed, paused }: the virtual time at a wall instant
+  var shownNowMs = null;    // what the clock shows
 
   function ready(fn) {
     if (document.readyState !== "loading") fn(); else document.addEventListener("DOMContentLoaded", fn);
@@ -51,8 +54,8 @@
       layer.setAttribute("id", "cv-anim");
       graph.appendChild(layer);
     }
-    var clock = document.getElementById("clock-status");
-    if (clock) speed = parseFloat(clock.dataset.speed) || 1;
+    syncClock();
+    setInterval(showClock, CLOCK_REFRESH_MS);
     applySvgClasses();
     wireLogFilters();
     wireTimeline();
@@ -109,6 +112,7 @@
     stats.received += message.events.length;
     stats.droppedByServer += message.dropped || 0;
     speed = message.speed || speed;
+    anchorClock(message.now, speed, !!message.paused);
     secondWindow.push([nowMs, message.events.length + (message.dropped || 0)]);
     while (secondWindow.length && secondWindow[0][0] < nowMs - 1000) secondWindow.shift();
     stats.perSecond = secondWindow.reduce(function (sum, item) { return sum + item[1]; }, 0);
@@ -392,6 +396,9 @@
     });
   }
 
+  /* --- the clock -----------------------------------------------------------------------------
+   * The server renders the clock when its speed, pause or timeline changes; between renders it runs
+   * here, anchored on the clock's data-* and on the time every events push carries. */
   function syncClock() {
     var clock = document.getElementById("clock-status");
     if (!clock) return;
@@ -399,10 +406,50 @@
     var select = document.getElementById("cv-speed-select");
     if (select && document.activeElement !== select) select.value = String(Math.round(speed));
     var range = document.getElementById("cv-timeline-range");
+    if (range) range.min = clock.dataset.earliestMs || 0;
+    // A render may start a new timeline (a rewind): the time may go back, once.
+    anchorClock(Number(clock.dataset.nowMs), speed, clock.dataset.paused === "1");
+    shownNowMs = null;
+    showClock();
+  }
+
+  function anchorClock(nowMs, clockSpeed, paused) {
+    if (!isFinite(nowMs)) return;
+    clockAnchor = { nowMs: nowMs, atMs: performance.now(), speed: clockSpeed, paused: paused };
+  }
+
+  function clockNowMs() {
+    if (!clockAnchor) return null;
+    var projected = clockAnchor.paused ? clockAnchor.nowMs
+      : clockAnchor.nowMs + Math.floor((performance.now() - clockAnchor.atMs) * clockAnchor.speed);
+    // The server's time in a push may trail this projection by a tick: hold the clock rather than
+    // show it going back, unless it ran ahead of a server that fell behind by more than half a second.
+    if (shownNowMs !== null && projected < shownNowMs && shownNowMs - projected < 500 * clockAnchor.speed) {
+      return shownNowMs;
+    }
+    return projected;
+  }
+
+  function showClock() {
+    var clock = document.getElementById("clock-status");
+    var nowMs = clockNowMs();
+    if (!clock || nowMs === null || nowMs === shownNowMs) return;
+    shownNowMs = nowMs;
+    clock.dataset.nowMs = String(nowMs);
+    var time = clock.querySelector(".cv-clock-time");
+    if (time) {
+      time.textContent = formatTime(nowMs);
+      var epochMs = Number(clock.dataset.startEpochMs);
+      if (isFinite(epochMs)) {
+        var wall = new Date(epochMs + nowMs).toISOString().slice(0, 19) + "Z";
+        time.setAttribute("datetime", wall);
+        time.setAttribute("title", wall);
+      }
+    }
+    var range = document.getElementById("cv-timeline-range");
     if (range && document.activeElement !== range && !range.dataset.dragging) {
-      range.max = clock.dataset.nowMs;
-      range.min = clock.dataset.earliestMs || 0;
-      range.value = clock.dataset.nowMs;
+      range.max = nowMs;
+      range.value = nowMs;
       showRangeTime(range);
     }
   }
@@ -430,9 +477,12 @@
     });
   }
 
+  // As web/narration.py format_virtual_time: minutes:seconds.tenths, hours first past an hour.
   function formatTime(ms) {
-    var tenths = Math.floor(ms / 100), minutes = Math.floor(tenths / 600), seconds = Math.floor((tenths % 600) / 10);
-    return (minutes < 10 ? "0" : "") + minutes + ":" + (seconds < 10 ? "0" : "") + seconds + "." + (tenths % 10);
+    var tenths = Math.floor(Math.max(0, ms) / 100), hours = Math.floor(tenths / 36000);
+    var minutes = Math.floor((tenths % 36000) / 600), seconds = Math.floor((tenths % 600) / 10);
+    var tail = (minutes < 10 ? "0" : "") + minutes + ":" + (seconds < 10 ? "0" : "") + seconds + "." + (tenths % 10);
+    return hours ? hours + ":" + tail : tail;
   }
 
   function showRangeTime(range) {

@@ -103,6 +103,32 @@ class ClusterViewBrowserTests(ChromiumLiveServerTestCase):
         expect(page.get_by_role("button", name="worker-1 노드 고장 내기")).to_be_visible()
         page.screenshot(path=str(SHOTS / "browser-korean.png"), full_page=True)
 
+    def test_the_clock_runs_on_the_page_and_stops_when_paused(self):
+        """The server re-renders the clock only when its speed, pause or timeline changes; the page
+        runs it in between. It must run at the chosen speed, match the server's time, and stop."""
+        page = self.new_context_page(width=1366, height=768, language="en")
+        page.goto(self.live_server_url + "/sandbox/")
+        page.get_by_role("button", name="Create the cluster").click()
+        page.wait_for_url("**/clusters/**")
+        clock = page.locator("#clock-status .cv-clock-time")
+        to_ms = "text => { const p = text.split(/[:.]/).map(Number);" \
+                " return p.length === 4 ? ((p[0] * 60 + p[1]) * 60 + p[2]) * 1000 + p[3] * 100" \
+                " : (p[0] * 60 + p[1]) * 1000 + p[2] * 100; }"
+        first_ms = page.evaluate(f"({to_ms})(document.querySelector('#clock-status .cv-clock-time').textContent)")
+        page.wait_for_timeout(2_500)
+        later_ms = page.evaluate(f"({to_ms})(document.querySelector('#clock-status .cv-clock-time').textContent)")
+        assert 1_500 <= later_ms - first_ms <= 4_000, (first_ms, later_ms)  # 1x: about the wall time
+        page.get_by_role("button", name="❚❚ Pause").click()
+        expect(page.locator("#clock-status")).to_have_attribute("data-paused", "1", timeout=WAIT_MS)
+        paused_text = clock.text_content()
+        page.wait_for_timeout(1_500)
+        assert clock.text_content() == paused_text
+        # What the page shows is the server's clock: the API says the same time.
+        cluster_id = page.locator("#cluster-view").get_attribute("data-cluster-id")
+        server_ms = page.evaluate(f"fetch('/api/clusters/{cluster_id}/', {{credentials: 'same-origin'}})"
+                                  ".then(answer => answer.json()).then(body => body.now.ms)")
+        assert abs(server_ms - page.evaluate(f"({to_ms})('{paused_text}')")) < 200, (server_ms, paused_text)
+
     def test_keyboard_only_fail_and_recover_a_node(self):
         """Tab to a machine's controls, open them, fail the node and recover it: no mouse. Every
         stop shows a visible focus ring, and the buttons' names say the action and the target."""

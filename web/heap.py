@@ -1,0 +1,98 @@
+"""Short garbage-collector pauses with hundreds of clusters in memory.
+
+A booted cluster is about 13,000 container objects that live as long as it does, and its
+components point at each other. CPython's full collection walks every tracked object with the GIL
+held: with 60 clusters in memory one took about 0.5 s, so with 300 every live view and request
+would stall for seconds, a few times a minute.
+
+So every SETTLE_EVERY_S a thread collects what is not yet frozen (cheap: only what appeared since
+the last time) and freezes the survivors (gc.freeze: the collector no longer looks at them;
+reference counting still frees them). Collecting first means no garbage is frozen. A frozen
+structure with reference cycles (a cluster evicted or deleted: its components and informers point
+at each other) can only be freed by a full collection over everything. One runs once the clusters
+released since the last reach RELEASED_SHARE_FOR_FULL_COLLECTION of those in memory, the ratio
+CPython uses itself to space full collections, so at most that share of memory waits for it.
+"""
+from __future__ import annotations
+
+import gc
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+logger = logging.getLogger(__name__)
+
+
+
+def settle_every_s() -> float:
+    """PYTHON_GC_SETTLE_S, or 10 s when it is unset or not a positive number (logged)."""
+    text = os.environ.get("PYTHON_GC_SETTLE_S", "10")
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if value > 0:
+        return value
+    logger.warning("PYTHON_GC_SETTLE_S=%r is not a positive number of seconds; using 10", text)
+    return 10.0
+
+
+SETTLE_EVERY_S = settle_every_s()
+RELEASED_SHARE_FOR_FULL_COLLECTION = 0.25
+
+
+@dataclass
+class Heap:
+    """Counts clusters released from memory and settles the heap (see the module's text)."""
+
+    clusters_in_memory: Callable[[], int]
+    released_since_full: int = 0
+    full_collections: int = 0
+    settles: int = 0
+    last_pause_ms: float = 0.0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    thread: threading.Thread | None = None
+
+    def released(self, count: int = 1) -> None:
+        with self.lock:
+            self.released_since_full += count
+
+    def full_collection_due(self) -> bool:
+        in_memory = max(1, self.clusters_in_memory())
+        return self.released_since_full > 0 and \
+            self.released_since_full >= RELEASED_SHARE_FOR_FULL_COLLECTION * in_memory
+
+    def settle(self, *, full: bool | None = None) -> bool:
+        """Collect (everything when a full collection is due or ``full``, else what is not
+        frozen), then freeze the survivors. True when it was a full collection."""
+        with self.lock:
+            full = self.full_collection_due() if full is None else full
+            started = time.perf_counter()
+            if full:
+                gc.unfreeze()
+                self.released_since_full = 0
+                self.full_collections += 1
+            gc.collect()
+            gc.freeze()
+            self.settles += 1
+            self.last_pause_ms = (time.perf_counter() - started) * 1000
+        return full
+
+    def start(self) -> None:
+        """The settling thread, once per process (idempotent)."""
+        with self.lock:
+            if self.thread is not None and self.thread.is_alive():
+                return
+            self.thread = threading.Thread(target=self.run, name="heap-settler", daemon=True)
+            self.thread.start()
+
+    def run(self) -> None:
+        while True:  # a daemon thread: it ends with the process
+            time.sleep(SETTLE_EVERY_S)
+            try:
+                self.settle()
+            except Exception:  # the next round tries again; never let the thread die
+                logger.exception("settling the heap failed")
