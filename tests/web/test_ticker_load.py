@@ -11,6 +11,7 @@ from channels.testing import WebsocketCommunicator
 from django.contrib.sessions.backends.db import SessionStore
 
 from cluster_sim.scenario import load_scenario, parse_action, shipped_path
+from tests.web.test_consumers import receive_until
 from web import consumers, services
 from web.asgi import application
 from web.runtime import registry
@@ -113,14 +114,6 @@ def new_session() -> str:
     return session.session_key
 
 
-async def receive_until(communicator: WebsocketCommunicator, predicate, limit: int = 400) -> str:
-    for _message in range(limit):
-        text = await communicator.receive_from(timeout=RECEIVE_TIMEOUT_S)
-        if predicate(text):
-            return text
-    raise AssertionError("expected message never came")
-
-
 @pytest.mark.django_db(transaction=True)
 async def test_the_events_of_an_action_come_without_waiting_for_a_tick(monkeypatch):
     # One tick at connection, then none for an hour: only the action itself can push its events.
@@ -135,10 +128,10 @@ async def test_the_events_of_an_action_come_without_waiting_for_a_tick(monkeypat
     connected, _code = await communicator.connect(timeout=RECEIVE_TIMEOUT_S)
     assert connected
     try:
-        await receive_until(communicator, lambda text: 'id="clock-status"' in text)  # the first tick's render
+        await receive_until(communicator, lambda text: 'id="clock-status"' in text, limit=400)  # the first tick's render
         await communicator.send_to(text_data=json.dumps(
             {"command": "action", "action": {"action": "scale", "target": "web", "replicas": 4}}))
-        pushed = json.loads(await receive_until(communicator, lambda text: text.startswith('{"type":"events"')))
+        pushed = json.loads(await receive_until(communicator, lambda text: text.startswith('{"type":"events"'), limit=400))
         actions = [event for event in pushed["events"] if event[2] == "action"]
         assert [event[5]["action"] for event in actions] == ["scale"] and actions[0][5]["replicas"] == 4
     finally:
