@@ -450,7 +450,10 @@
     if (range && document.activeElement !== range && !range.dataset.dragging) {
       range.max = nowMs;
       range.value = nowMs;
-      showRangeTime(range);
+      // The slider snaps to whole seconds; its label shows the clock's own time, as the server does.
+      var output = document.getElementById("cv-timeline-output");
+      if (output) output.textContent = formatTime(nowMs);
+      range.setAttribute("aria-valuetext", formatTime(nowMs));
     }
   }
 
