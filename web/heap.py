@@ -50,9 +50,6 @@ class Heap:
 
     clusters_in_memory: Callable[[], int]
     released_since_full: int = 0
-    full_collections: int = 0
-    settles: int = 0
-    last_pause_ms: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
     thread: threading.Thread | None = None
 
@@ -70,15 +67,11 @@ class Heap:
         frozen), then freeze the survivors. True when it was a full collection."""
         with self.lock:
             full = self.full_collection_due() if full is None else full
-            started = time.perf_counter()
             if full:
                 gc.unfreeze()
                 self.released_since_full = 0
-                self.full_collections += 1
             gc.collect()
             gc.freeze()
-            self.settles += 1
-            self.last_pause_ms = (time.perf_counter() - started) * 1000
         return full
 
     def start(self) -> None:

@@ -539,35 +539,30 @@ def short_plugin(name: str) -> str:
             "InterPodAffinity": "PodAffinity", "NodeAffinity": "NodeAffinity"}.get(name, name)
 
 
-def log_entries(view: ViewState, events: list) -> list[dict]:
-    entries = []
-    for event in events:
-        as_dict = as_event_dict(event)
-        noise = is_noise(as_dict)
-        entries.append({"seq": as_dict["seq"], "time": format_virtual_time(as_dict["t"]),
-                        "kind": as_dict["kind"], "group": component_group(as_dict), "noise": noise,
-                        "warning": as_dict["kind"] in ("etcd.request.timeout", "node.condition", "pod.evict",
-                                                        "machine.down", "leader.lost", "etcd.leader.stepdown",
-                                                        "scheduler.error", "proxy.reject")
-                        or (as_dict["kind"] == "api.response" and int(as_dict["payload"].get("code") or 0) >= 400),
-                        "sentence": view.narrator.sentence(as_dict),
-                        "raw": raw_text(as_dict)})
-        entries[-1]["html"] = log_entry_html(entries[-1])
-    entries.reverse()  # newest first
-    return entries
+WARNING_KINDS = ("etcd.request.timeout", "node.condition", "pod.evict", "machine.down", "leader.lost",
+                 "etcd.leader.stepdown", "scheduler.error", "proxy.reject")
 
 
-def log_entry_html(entry: dict) -> SafeString:
+def log_entries(view: ViewState, events: list) -> list[SafeString]:
+    """The log's lines for ``events``, newest first (narrated oldest first: the narrator keeps state)."""
+    lines = [log_entry_html(view, as_event_dict(event)) for event in events]
+    lines.reverse()
+    return lines
+
+
+def log_entry_html(view: ViewState, event: dict) -> SafeString:
     """One log line, built here rather than by a template include: a push carries up to a dozen,
     hundreds of times a second across the live views, and an include costs ten times as much.
     Escaped as the template did ({{ }} is conditional_escape)."""
-    classes = f"log-entry g-{entry['group']}" + (" noise" if entry["noise"] else "") \
-        + (" warning" if entry["warning"] else "")
+    warning = event["kind"] in WARNING_KINDS or (
+        event["kind"] == "api.response" and int(event["payload"].get("code") or 0) >= 400)
+    classes = f"log-entry g-{component_group(event)}" + (" noise" if is_noise(event) else "") \
+        + (" warning" if warning else "")
     return mark_safe(
-        f'<li id="log-{entry["seq"]}" class="{conditional_escape(classes)}" data-seq="{entry["seq"]}">'
-        f'<span class="log-time">{conditional_escape(entry["time"])}</span><details>'
-        f'<summary>{conditional_escape(entry["sentence"])}</summary>'
-        f'<code class="log-raw">{conditional_escape(entry["raw"])}</code></details></li>')
+        f'<li id="log-{event["seq"]}" class="{conditional_escape(classes)}" data-seq="{event["seq"]}">'
+        f'<span class="log-time">{conditional_escape(format_virtual_time(event["t"]))}</span><details>'
+        f'<summary>{conditional_escape(view.narrator.sentence(event))}</summary>'
+        f'<code class="log-raw">{conditional_escape(raw_text(event))}</code></details></li>')
 
 
 def raw_text(event: dict) -> str:
