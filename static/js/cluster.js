@@ -54,7 +54,7 @@
       layer.setAttribute("id", "cv-anim");
       graph.appendChild(layer);
     }
-    syncClock();
+    syncClock(true);
     setInterval(showClock, CLOCK_REFRESH_MS);
     applySvgClasses();
     wireLogFilters();
@@ -369,7 +369,7 @@
       savedUi = null;
     }
     applySvgClasses();
-    syncClock();
+    syncClock(target.id === "clock-status");
     trimLog();
     applyAnnouncements();
   }
@@ -399,7 +399,9 @@
   /* --- the clock -----------------------------------------------------------------------------
    * The server renders the clock when its speed, pause or timeline changes; between renders it runs
    * here, anchored on the clock's data-* and on the time every events push carries. */
-  function syncClock() {
+  // rendered: the clock element came from the server (page load, or its fragment was swapped), so
+  // its data-now-ms is the server's time; otherwise it is what showClock last wrote there.
+  function syncClock(rendered) {
     var clock = document.getElementById("clock-status");
     if (!clock) return;
     speed = parseFloat(clock.dataset.speed) || speed;
@@ -407,6 +409,7 @@
     if (select && document.activeElement !== select) select.value = String(Math.round(speed));
     var range = document.getElementById("cv-timeline-range");
     if (range) range.min = clock.dataset.earliestMs || 0;
+    if (!rendered) return;
     // A render may start a new timeline (a rewind): the time may go back, once.
     anchorClock(Number(clock.dataset.nowMs), speed, clock.dataset.paused === "1");
     shownNowMs = null;
