@@ -13,9 +13,11 @@ docs/events.md whose payload is that action: its latency is the wall time from s
 to the first `events` push carrying that event. Errors: a failed result, a socket that closed, an
 HTTP error, or no such event within EVENT_GUARD_S.
 
-Measured over the window: latency p50/p99/max, CPU (% of one core, /proc/<pid>/stat) and memory
-(RSS; PostgreSQL: PSS of the postmaster and its backends) of every server process, and the load
-generator's own CPU: it runs on the same cores as the server.
+Measured over the window: latency p50/p99/max; how fast the live clocks ran (the `now` of each
+learner's events pushes against the wall clock: 1.00 means the simulation kept up with 1x); CPU
+(% of one core, /proc/<pid>/stat) and memory (RSS; PostgreSQL: PSS of the postmaster and its
+backends) of every server process, and the load generator's own CPU: it runs on the same cores as
+the server.
 
 Mode A: one daphne, embedded (SQLite, in-memory channel layer). Mode B: two production daphne
 processes (DJANGO_DEBUG=0, PostgreSQL, Redis channel layer), learners split half and half between
@@ -52,7 +54,8 @@ FULL_RUNS = 3
 RAMP_PER_S = 15
 JOIN_CONCURRENCY = 6
 MAX_CREATE_ATTEMPTS = 30
-SETTLE_S = 8
+# Past the ramp, the clusters' boot (the first ~20 virtual seconds) and the heap's first settles.
+SETTLE_S = 30
 ACTION_PERIOD_S = 10.0
 ACTION_JITTER = 0.2  # of the period, either way
 EVENT_GUARD_S = 10.0
@@ -64,6 +67,7 @@ GOAL_P99_MS = 100
 SCENARIO = "basic"
 DEPLOYMENT = "web"
 REPLICAS = (4, 3)
+EVENTS_PUSH_PREFIX = '{"type":"events","now":'  # web/consumers.animation_message
 
 
 def new_session() -> aiohttp.ClientSession:
@@ -138,6 +142,9 @@ class Learner:
         self.pending: Pending | None = None
         self.actions_sent = 0
         self.tasks: list[asyncio.Task] = []
+        # (wall s, virtual ms) of the first and the latest events push in the window.
+        self.clock_first: tuple[float, int] | None = None
+        self.clock_last: tuple[float, int] | None = None
 
     async def join(self, ramp: Tally) -> bool:
         started = time.perf_counter()
@@ -172,6 +179,8 @@ class Learner:
         tally.pushed_bytes += len(data)
         if not data.startswith("{"):
             return  # HTML fragments for htmx
+        if data.startswith(EVENTS_PUSH_PREFIX) and bench.in_window():
+            self.note_clock(data)
         if data.startswith('{"type": "result"'):
             result = json.loads(data)
             if not result["ok"] and (self.pending is None or self.pending.counted):
@@ -192,6 +201,22 @@ class Learner:
                     bench.window.latencies_s.append(latency_s)
                 self.pending = None
                 return
+
+    def note_clock(self, data: str) -> None:
+        """The virtual time an events push carries, read without parsing the whole push."""
+        head = data[len(EVENTS_PUSH_PREFIX):len(EVENTS_PUSH_PREFIX) + 20]
+        digits = head.split(",", 1)[0]
+        if digits.isdigit():
+            self.clock_last = (time.perf_counter(), int(digits))
+            self.clock_first = self.clock_first or self.clock_last
+
+    def clock_rate(self) -> float | None:
+        """Virtual seconds per wall second over the window, as the pushes showed it: a cluster
+        whose simulation cannot keep up with 1x runs slower (its clock waits, web/runtime.py)."""
+        if self.clock_first is None or self.clock_last is None:
+            return None
+        wall_s = self.clock_last[0] - self.clock_first[0]
+        return (self.clock_last[1] - self.clock_first[1]) / 1000 / wall_s if wall_s > 1 else None
 
     async def act(self, bench: "LoadRun") -> None:
         period_s = bench.plan.action_period_s
@@ -286,7 +311,8 @@ class LoadRun:
                                           if learner.pending is not None and learner.pending.counted)
         self.stopping = True
         await asyncio.gather(*(learner.close() for learner in self.learners))
-        return {"ramp_s": ramp_s, "ramp": self.ramp, "window": self.window, "window_s": elapsed,
+        clock_rates = [rate for rate in (learner.clock_rate() for learner in self.learners) if rate is not None]
+        return {"clock_rates": clock_rates, "ramp_s": ramp_s, "ramp": self.ramp, "window": self.window, "window_s": elapsed,
                 "cpu": cpu, "generator_cpu": generator_cpu, "memory": memory, "joined": len(self.learners)}
 
     async def join_all(self) -> None:
@@ -391,6 +417,8 @@ def summary(result: dict) -> dict:
         "actions": len(window.latencies_s), "errors": window.errors(),
         "failed": len(window.failed_results), "closed": window.closed_sockets, "missing": window.missing_events,
         "http": len(window.http_errors), "pushes_per_s": window.pushes / result["window_s"],
+        "clock_p50": statistics.median(result["clock_rates"] or [float("nan")]),
+        "clock_p1": percentile(result["clock_rates"] or [float("nan")], 0.01),
         "kib_per_s": window.pushed_bytes / 1024 / result["window_s"],
         "server_cpu": sum(result["cpu"].values()) * 100, "generator_cpu": result["generator_cpu"] * 100,
         "ramp_s": result["ramp_s"], "join_p50": statistics.median(ramp.join_s or [float("nan")]) * 1000,
@@ -432,6 +460,8 @@ def report(mode: str, title: str, runs: list[dict], learners: int, window_s: flo
           f"  (failed results {middle(column('failed'))}, closed sockets {middle(column('closed'))}, "
           f"missing events {middle(column('missing'))}, HTTP {middle(column('http'))})")
     print(f"  {'pushes received':<40} {middle(column('pushes_per_s'))} messages/s, {middle(column('kib_per_s'))} KiB/s")
+    print(f"  {'live clocks (virtual s per wall s)':<40} median {middle_fine(column('clock_p50'))}, "
+          f"slowest 1 % {middle_fine(column('clock_p1'))}  (1.00: every cluster kept up with 1x)")
     labels = [key[len("cpu "):] for key in rows[0] if key.startswith("cpu ")]
     for label in labels:
         print(f"  {'  ' + label:<40} CPU {middle(column('cpu ' + label)):>14} % of one core   "

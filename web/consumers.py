@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import threading
 import urllib.parse
 import zlib
 from dataclasses import dataclass
@@ -46,6 +47,10 @@ MOVED_CLOSE_CODE = 4012
 # One tick stops simulating after this much time, so pushes keep coming at 100x even while a big
 # cluster boots; the clock then waits for the simulation.
 ADVANCE_BUDGET_S = 0.15
+
+
+# The ticker's thread waits at most this long, between two clusters, for actions to be pushed.
+ACTIONS_FIRST_MAX_WAIT_S = 0.05
 
 
 def group_name(cluster_id: str) -> str:
@@ -99,6 +104,40 @@ def advance_bounded(live: LiveCluster) -> None:
 
 # --- the ticker -----------------------------------------------------------------------------------
 
+class ActionsFirst:
+    """Counts learners' commands from receipt until their events are pushed; while any is under
+    way, the ticker's thread waits before its next cluster.
+
+    Both run Python in threads of one process and so take turns holding the interpreter's lock.
+    Without the wait, a command's few milliseconds of work would share the core with a slice of
+    clusters being simulated and rendered, and a learner would wait for other learners' clocks.
+    The ticker only falls behind: the page's clock runs on its own between pushes.
+    """
+
+    def __init__(self):
+        self.under_way = 0
+        self.lock = threading.Lock()
+        self.none_under_way = threading.Event()
+        self.none_under_way.set()
+
+    def begin(self) -> None:
+        with self.lock:
+            self.under_way += 1
+            self.none_under_way.clear()
+
+    def end(self) -> None:
+        with self.lock:
+            self.under_way -= 1
+            if self.under_way == 0:
+                self.none_under_way.set()
+
+    def wait(self) -> None:
+        self.none_under_way.wait(ACTIONS_FIRST_MAX_WAIT_S)
+
+
+actions_first = ActionsFirst()
+
+
 @dataclass
 class RenderPlan:
     """One cluster's render at this tick: for whom, and what they were sent before."""
@@ -149,12 +188,12 @@ class Ticker:
             for table in (self.watchers, self.last_render_s, self.memory, self.urgent, self.push_locks):
                 table.pop(cluster_id, None)
 
-    def kick(self, cluster_id: str) -> None:
+    async def kick(self, cluster_id: str) -> None:
         """Someone just pressed a control: push the events it caused now, and render at the
         cluster's next tick rather than after the throttle."""
         self.urgent[cluster_id] = True
         if cluster_id in self.watchers:
-            asyncio.get_running_loop().create_task(self.push_events_now(cluster_id))
+            await self.push_events_now(cluster_id)
 
     async def push_events_now(self, cluster_id: str) -> None:
         live = registry.clusters.get(cluster_id)
@@ -224,6 +263,7 @@ class Ticker:
         None when it was not rendered)."""
         outcomes: dict[str, tuple] = {}
         for cluster_id, plan in plans.items():
+            actions_first.wait()
             try:
                 live = registry.get(cluster_id, claim=False)
                 if live is None:
@@ -298,6 +338,13 @@ class ClusterConsumer(AsyncWebsocketConsumer):
         if not isinstance(command, dict) or command.get("command") not in ("action", "clock"):
             await self.send_result(False, 'expected {"command": "action" | "clock", ...}')
             return
+        actions_first.begin()
+        try:
+            await self.run_and_push(command)
+        finally:
+            actions_first.end()
+
+    async def run_and_push(self, command: dict) -> None:
         try:
             # One thread hop for both: the limits may ask Redis, the command runs the simulation.
             refusal = await asyncio.to_thread(self.run_within_limits, command)
@@ -307,7 +354,7 @@ class ClusterConsumer(AsyncWebsocketConsumer):
         if refusal:
             await self.send_result(False, refusal)
             return
-        ticker.kick(self.cluster_id)
+        await ticker.kick(self.cluster_id)
         await self.send_result(True, "")
 
     def over_limit(self, command: dict) -> str | None:

@@ -27,20 +27,21 @@ logger = logging.getLogger(__name__)
 
 
 
-def settle_every_s() -> float:
-    """PYTHON_GC_SETTLE_S, or 10 s when it is unset or not a positive number (logged)."""
-    text = os.environ.get("PYTHON_GC_SETTLE_S", "10")
+def positive_number_from_env(name: str, default: float) -> float:
+    """The environment variable as a positive number, or ``default`` when it is unset or is not
+    one (logged)."""
+    text = os.environ.get(name, str(default))
     try:
         value = float(text)
     except ValueError:
         value = 0.0
     if value > 0:
         return value
-    logger.warning("PYTHON_GC_SETTLE_S=%r is not a positive number of seconds; using 10", text)
-    return 10.0
+    logger.warning("%s=%r is not a positive number; using %s", name, text, default)
+    return default
 
 
-SETTLE_EVERY_S = settle_every_s()
+SETTLE_EVERY_S = positive_number_from_env("PYTHON_GC_SETTLE_S", 1.0)
 RELEASED_SHARE_FOR_FULL_COLLECTION = 0.25
 
 
@@ -79,6 +80,9 @@ class Heap:
         with self.lock:
             if self.thread is not None and self.thread.is_alive():
                 return
+            # The settler is now the only collector: CPython's own would walk everything not yet
+            # frozen whenever enough survived, up to half a second at a time under load.
+            gc.set_threshold(0)
             self.thread = threading.Thread(target=self.run, name="heap-settler", daemon=True)
             self.thread.start()
 

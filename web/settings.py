@@ -159,8 +159,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Many requests and the persistence thread write at once (300 learners joining): writers take
     # the lock when their transaction starts and wait up to 20 s for it, instead of failing with
     # "database is locked" midway; WAL lets pages read while a journal entry is written.
+    # synchronous=NORMAL: a commit reaches the WAL file without waiting for the disk, so it
+    # survives the process being killed (kill -9); only an operating-system crash or power loss
+    # can lose the last commits (docs/deploy.md). FULL waited for the disk on every action.
     DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE",
-                                       "init_command": "PRAGMA journal_mode=WAL;"}
+                                       "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -193,7 +196,7 @@ if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
                           "KEY_PREFIX": "app", "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1}}}
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CHANNEL_LAYERS = {"default": {"BACKEND": "web.channel_layer.SweptInMemoryChannelLayer"}}
 # Several processes on one database and Redis: each cluster is leased to the one process that
 # advances it, and requests about it are forwarded there (web/ownership.py, web/tunnel.py).
 CLUSTER_OWNERSHIP = os.environ.get("CLUSTER_OWNERSHIP", "1" if REDIS_URL else "0") not in ("0", "false", "no")

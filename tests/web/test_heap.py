@@ -1,10 +1,11 @@
 """web/heap.py: the heap is settled (collected, then frozen) so full collections stay short with
 hundreds of clusters in memory, and clusters released from memory are still freed."""
 import gc
+import time
 import weakref
 
 from cluster_sim.scenario import load_scenario, shipped_path
-from web.heap import Heap
+from web.heap import SETTLE_EVERY_S, Heap
 from web.runtime import registry
 
 
@@ -54,3 +55,17 @@ def test_deleted_clusters_are_freed_by_the_full_collection():
     # Other tests' clusters may be in memory, so the quarter is not counted on here (see above).
     assert registry.heap.settle(full=True) is True
     assert simulation() is None, "a deleted cluster's simulation must not stay in memory"
+
+
+def test_once_started_the_settler_is_the_only_collector_and_frees_cycles_on_its_own():
+    registry.heap.start()
+    assert gc.get_threshold()[0] == 0, "CPython's own collector would walk everything not frozen yet"
+    garbage = Node()
+    garbage.other = garbage
+    garbage_ref = weakref.ref(garbage)
+    del garbage
+    for _wait in range(int(SETTLE_EVERY_S * 10) * 5 + 10):  # about five settles
+        if garbage_ref() is None:
+            break
+        time.sleep(0.1)
+    assert garbage_ref() is None, "the settling thread must collect cycles without being asked"

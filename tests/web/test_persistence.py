@@ -211,3 +211,18 @@ def test_expire_clusters_deletes_only_those_unused_for_the_retention_period():
     ClusterRecord.objects.filter(id=recent.id).update(last_seen_at=timezone.now() - datetime.timedelta(days=13))
     call_command("expire_clusters", verbosity=0)
     assert list(ClusterRecord.objects.values_list("id", flat=True)) == [recent.id]
+
+
+def test_sqlite_commits_are_in_the_write_ahead_log_without_waiting_for_the_disk():
+    """WAL with synchronous=NORMAL: a commit survives the process being killed (test_persistence_process
+    kills it with -9); only a crash of the machine itself could lose the last ones (docs/deploy.md)."""
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("the embedded mode's database only")
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA journal_mode")
+        journal_mode = cursor.fetchone()[0]
+        cursor.execute("PRAGMA synchronous")
+        synchronous = cursor.fetchone()[0]
+    assert (journal_mode, synchronous) == ("wal", 1)
