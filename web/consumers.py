@@ -17,6 +17,7 @@ import asyncio
 import json
 import logging
 import threading
+import time
 import urllib.parse
 import zlib
 from dataclasses import dataclass
@@ -37,6 +38,11 @@ TICK_S = 0.25
 # Each TICK_S is cut in this many slices; a cluster ticks in one of them (Ticker).
 TICK_SLICES = 4
 RENDERS_PER_S = 2
+# While the process cannot keep up (a slice's tick overran its share of TICK_S), fragments are
+# rendered this often instead, for BUSY_HOLD_S after the last overrun: the work shed first is
+# the one nobody loses anything to (events are still pushed 4 times a second).
+RENDERS_PER_S_WHEN_BUSY = 1
+BUSY_HOLD_S = 5.0
 # A push carries at most this many events; beyond it the animator could not show them anyway.
 MAX_EVENTS_PER_PUSH = 400
 MAX_STRING_IN_PUSH = 120
@@ -49,8 +55,9 @@ MOVED_CLOSE_CODE = 4012
 ADVANCE_BUDGET_S = 0.15
 
 
-# The ticker's thread waits at most this long, between two clusters, for actions to be pushed.
-ACTIONS_FIRST_MAX_WAIT_S = 0.05
+# In one slice's call, the ticker's thread waits at most this long in all for learners' commands
+# (ActionsFirst): more, and a stream of commands would hold every clock back.
+ACTIONS_FIRST_MAX_WAIT_S = 0.02
 
 
 def group_name(cluster_id: str) -> str:
@@ -106,7 +113,9 @@ def advance_bounded(live: LiveCluster) -> None:
 
 class ActionsFirst:
     """Counts learners' commands from receipt until their events are pushed; while any is under
-    way, the ticker's thread waits before its next cluster.
+    way, the ticker's thread waits before its next cluster, up to ACTIONS_FIRST_MAX_WAIT_S per
+    slice. (A bound per cluster let a busy process collapse: commands under way nearly all the
+    time held the ticker back, so clusters fell behind, so commands took longer.)
 
     Both run Python in threads of one process and so take turns holding the interpreter's lock.
     Without the wait, a command's few milliseconds of work would share the core with a slice of
@@ -131,8 +140,9 @@ class ActionsFirst:
             if self.under_way == 0:
                 self.none_under_way.set()
 
-    def wait(self) -> None:
-        self.none_under_way.wait(ACTIONS_FIRST_MAX_WAIT_S)
+    def wait(self, timeout_s: float) -> None:
+        if timeout_s > 0:
+            self.none_under_way.wait(timeout_s)
 
 
 actions_first = ActionsFirst()
@@ -165,6 +175,7 @@ class Ticker:
         self.task: asyncio.Task | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
         self.last_render_s: dict[str, float] = {}
+        self.busy_until_s = float("-inf")
         self.memory: dict[str, FragmentMemory] = {}
         self.urgent: dict[str, bool] = {}
         # One events push at a time per cluster, so pushes keep the events' order.
@@ -227,6 +238,8 @@ class Ticker:
                     await self.tick(layer, cluster_ids, started)
                 except Exception:  # one broken slice must not stop the live views
                     logger.exception("live view tick failed")
+            if loop.time() - started > slice_s:
+                self.busy_until_s = loop.time() + BUSY_HOLD_S
             await asyncio.sleep(max(0.0, slice_s - (loop.time() - started)))
 
     async def tick(self, layer: Any, cluster_ids: list[str], now_s: float) -> None:
@@ -253,7 +266,8 @@ class Ticker:
     def render_plan(self, cluster_id: str, now_s: float) -> RenderPlan | None:
         """None while the cluster was rendered less than 1/RENDERS_PER_S ago (and nobody acted)."""
         urgent = self.urgent.pop(cluster_id, False)
-        if not urgent and now_s - self.last_render_s.get(cluster_id, 0.0) < 1 / RENDERS_PER_S:
+        renders_per_s = RENDERS_PER_S_WHEN_BUSY if now_s < self.busy_until_s else RENDERS_PER_S
+        if not urgent and now_s - self.last_render_s.get(cluster_id, 0.0) < 1 / renders_per_s:
             return None
         return RenderPlan(urgent=urgent, languages=sorted(set(self.watchers.get(cluster_id, {}).values())),
                           memory=self.memory.setdefault(cluster_id, FragmentMemory()))
@@ -262,8 +276,9 @@ class Ticker:
         """In a worker thread: per cluster (LiveCluster or None when gone, HTML per language or
         None when it was not rendered)."""
         outcomes: dict[str, tuple] = {}
+        wait_until_s = time.monotonic() + ACTIONS_FIRST_MAX_WAIT_S
         for cluster_id, plan in plans.items():
-            actions_first.wait()
+            actions_first.wait(wait_until_s - time.monotonic())
             try:
                 live = registry.get(cluster_id, claim=False)
                 if live is None:

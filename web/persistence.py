@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import datetime
 import functools
 import json
@@ -29,7 +30,7 @@ import zlib
 from typing import Any, Callable
 
 from django.conf import settings
-from django.db import close_old_connections, transaction
+from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 
 from cluster_sim.cluster import SNAPSHOT_COMPRESSION_LEVEL, SNAPSHOT_INTERVAL_MS
@@ -139,16 +140,25 @@ class DatabaseStore:
         self.checkpoint_every_wall_s = CHECKPOINT_EVERY_WALL_S
         self.sweeper: threading.Thread | None = None
         self.sweeper_lock = threading.Lock()
+        self.sqlite_writer = threading.RLock()
+
+    def writing(self) -> contextlib.AbstractContextManager:
+        """On SQLite, one writing thread at a time in this process. SQLite allows one writer
+        anyway, and a writer that finds it busy polls with sleeps of up to 100 ms; under load a
+        journal write would wait that long behind another thread's. A lock hands the turn over at
+        once. PostgreSQL takes concurrent writers."""
+        return self.sqlite_writer if connection.vendor == "sqlite" else contextlib.nullcontext()
 
     # Writing --------------------------------------------------------------------------------
     @outside_event_loop
     def record_new(self, live: LiveCluster, *, scenario: Scenario, seed: int | None) -> None:
         from web.models import ClusterRecord
 
-        ClusterRecord.objects.create(
-            id=live.id, secret=live.secret, owner_session=live.owner_session, scenario_name=live.scenario_name,
-            scenario_json=dumps(scenario.as_dict()), seed=seed, speed=live.clock.speed, paused=live.clock.paused,
-            virtual_ms=live.cluster.now_ms)
+        with self.writing():
+            ClusterRecord.objects.create(
+                id=live.id, secret=live.secret, owner_session=live.owner_session, scenario_name=live.scenario_name,
+                scenario_json=dumps(scenario.as_dict()), seed=seed, speed=live.clock.speed, paused=live.clock.paused,
+                virtual_ms=live.cluster.now_ms)
         self.marks[live.id] = Marks(checkpoint_ms=live.cluster.now_ms)
         self.start_sweeper()
 
@@ -157,7 +167,7 @@ class DatabaseStore:
         from web.models import ClusterAction
 
         action = {key: value for key, value in entry.items() if key not in ("at_ms", "heap_seq")}
-        with transaction.atomic():
+        with self.writing(), transaction.atomic():
             if self.registry.ownership is not None:  # only the lease holder writes history
                 self.registry.ownership.fence(live.id)
             ClusterAction.objects.create(cluster_id=live.id, ordinal=ordinal, at_ms=entry["at_ms"],
@@ -178,7 +188,8 @@ class DatabaseStore:
     def _touch(self, cluster_id: str) -> None:
         from web.models import ClusterRecord
 
-        ClusterRecord.objects.filter(id=cluster_id).update(last_seen_at=timezone.now())
+        with self.writing():
+            ClusterRecord.objects.filter(id=cluster_id).update(last_seen_at=timezone.now())
 
     @outside_event_loop
     def clock_changed(self, live: LiveCluster) -> None:
@@ -187,7 +198,7 @@ class DatabaseStore:
 
         marks = self._marks(live)
         snapshots = self._due_snapshots(live, marks)
-        with transaction.atomic():
+        with self.writing(), transaction.atomic():
             ClusterRecord.objects.filter(id=live.id).update(
                 speed=live.clock.speed, paused=live.clock.paused, virtual_ms=live.cluster.now_ms,
                 updated_at=timezone.now(), last_seen_at=timezone.now())
@@ -229,7 +240,7 @@ class DatabaseStore:
     def save_for_eviction(self, live: LiveCluster) -> None:
         """A snapshot of this very moment, so the restore replays nothing."""
         data = compressed_snapshot(live)
-        with transaction.atomic():
+        with self.writing(), transaction.atomic():
             from web.models import ClusterRecord
 
             last_used = timezone.now() - datetime.timedelta(seconds=max(0.0, wall_seconds() - live.last_used_s))
@@ -254,7 +265,7 @@ class DatabaseStore:
 
         kept = live.cluster.recorded_actions
         now_ms = live.cluster.now_ms
-        with transaction.atomic():
+        with self.writing(), transaction.atomic():
             ClusterAction.objects.filter(cluster_id=live.id, ordinal__gte=len(kept)).delete()
             stored = dict(ClusterAction.objects.filter(cluster_id=live.id).values_list("ordinal", "heap_seq"))
             for ordinal, entry in enumerate(kept):

@@ -106,6 +106,8 @@ class ViewState:
     noise_counts: collections.Counter = field(default_factory=collections.Counter)
     dropped_animation: int = 0
     last_seq: int = 0
+    # etcd applies (by any member) of keys the picture is read from: see scene_fingerprint.
+    scene_writes: int = 0
     changed: bool = True
     reset: bool = False
 
@@ -120,6 +122,8 @@ class ViewState:
                 self.animation.append(event)
                 if event.kind == "scheduler.decision":
                     self.decisions.append(event)
+                elif event.kind == "etcd.apply" and writes_scene(event.payload.get("key")):
+                    self.scene_writes += 1
                 if is_noise_event(event):
                     self.noise_counts[event.kind] += 1
                     self.log_noise.append(event)
@@ -158,6 +162,27 @@ class ViewState:
 
 def is_noise_event(event: Any) -> bool:
     return is_noise(as_event_dict(event))
+
+
+# What cluster_state reads from etcd (read_nodes, the deployments).
+SCENE_KEY_PREFIXES = ("/registry/minions/", "/registry/pods/", "/registry/deployments/")
+
+
+def writes_scene(key: Any) -> bool:
+    """A key-less apply (a compaction) counts too: when unsure, read again."""
+    return not isinstance(key, str) or key.startswith(SCENE_KEY_PREFIXES)
+
+
+def scene_version(live: LiveCluster, view: ViewState) -> tuple:
+    """Changes whenever what cluster_state reads from etcd may have: the count of applies to its
+    keys, when the view has seen every event the simulation emitted; else the freshest member's
+    revision (any write at all changes it)."""
+    member = freshest_member(live)
+    with view.lock:
+        seen_seq, writes = view.last_seq, view.scene_writes
+    if seen_seq == live.cluster.sim.event_seq:
+        return ("writes", member.name, writes)
+    return ("revision", member.name, member.applied_revision())
 
 
 _view_states: dict[str, ViewState] = {}
@@ -648,9 +673,10 @@ class FragmentMemory:
 
 def scene_fingerprint(live: LiveCluster, etcd: dict) -> list:
     """Everything cluster_state reads besides the clock and etcd's Raft counters, cheaply: the
-    simulation itself (a rewind replaces it), the freshest etcd store's revision (every object the
-    view reads is in it), machines, processes, leaders, and the node lifecycle controller's view of
-    heartbeats (its countdowns). Equal fingerprints: equal nodes, pods, deployments and classes,
+    simulation itself (a rewind replaces it), the version of the etcd keys the view reads
+    (scene_version: leases, events and endpoints are written all the time and are not shown),
+    machines, processes, leaders, and the node lifecycle controller's view of heartbeats (its
+    countdowns). Equal fingerprints: equal nodes, pods, deployments and classes,
     unless a countdown is running, which depends on the time itself (see countdown_shown)."""
     sim = live.cluster.sim
     manager = leading_controller_manager(live)
@@ -658,7 +684,7 @@ def scene_fingerprint(live: LiveCluster, etcd: dict) -> list:
     grace_ms = controller.config.get("node_monitor_grace_period_ms", 50_000) if controller is not None else 50_000
     near = {name: (entry["probe_ms"], entry["probe_ms"] + grace_ms - live.cluster.now_ms < COUNTDOWN_SHOWN_BELOW_MS)
             for name, entry in (controller.health.items() if controller is not None else ())}
-    return [sim, freshest_member(live).applied_revision(), dict(sim.network.machines_down),
+    return [sim, scene_version(live, view_state(live)), dict(sim.network.machines_down),
             dict(sim.network.partition_group), [(name, component.running) for name, component in sim.components.items()],
             [(member["name"], member["role"]) for member in etcd["members"]],
             [leader_of(live, kind) for kind in ("kube-scheduler", "kube-controller-manager", "cloud-controller-manager")],
