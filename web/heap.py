@@ -9,11 +9,11 @@ So once the first cluster exists, CPython's automatic collection is turned off (
 everything not frozen took up to 580 ms under load), and every SETTLE_EVERY_S (1 s) a thread
 collects what is not yet frozen (cheap: only what appeared since the last time) and freezes the
 survivors (gc.freeze: the collector no longer looks at them; reference counting still frees them).
-Collecting first means no garbage is frozen. A frozen
-structure with reference cycles (a cluster evicted or deleted: its components and informers point
-at each other) can only be freed by a full collection over everything. One runs once the clusters
-released since the last reach RELEASED_SHARE_FOR_FULL_COLLECTION of those in memory, the ratio
-CPython uses itself to space full collections, so at most that share of memory waits for it.
+Collecting first means no garbage is frozen. A frozen structure with reference cycles (a cluster
+evicted or deleted: its components and informers point at each other) can only be freed by a full
+collection over everything. One runs once the clusters released since the last reach
+RELEASED_SHARE_FOR_FULL_COLLECTION of those in memory, the ratio CPython uses itself to space full
+collections, so at most that share of memory waits for it.
 """
 from __future__ import annotations
 
