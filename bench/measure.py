@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Callable
 
 CLOCK_TICKS_PER_S = os.sysconf("SC_CLK_TCK")
 
@@ -23,7 +24,16 @@ def cpu_seconds_with_children(pid: int) -> float:
     a PostgreSQL postmaster and the backends it forks."""
     fields = _stat_fields(pid)
     total = (int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])) / CLOCK_TICKS_PER_S
-    return total + sum(cpu_seconds(child) for child in children_of(pid))
+    return total + sum(unless_exited(cpu_seconds, child) for child in children_of(pid))
+
+
+def unless_exited(read: Callable[[int], float], pid: int) -> float:
+    """``read(pid)``, or 0 for a process that exited since it was listed (a PostgreSQL backend of
+    a closed connection)."""
+    try:
+        return read(pid)
+    except (OSError, IndexError, ValueError):
+        return 0.0
 
 
 def children_of(pid: int) -> list[int]:
@@ -59,7 +69,7 @@ def proportional_mib(pid: int) -> float:
 
 
 def proportional_mib_with_children(pid: int) -> float:
-    return proportional_mib(pid) + sum(proportional_mib(child) for child in children_of(pid))
+    return proportional_mib(pid) + sum(unless_exited(proportional_mib, child) for child in children_of(pid))
 
 
 def percentile(values: list[float], fraction: float) -> float:
