@@ -121,3 +121,24 @@ def test_claiming_from_a_live_holder_that_cannot_be_asked_answers_busy(leased_re
     give_lease_to(live.id, other_process())
     with pytest.raises(ClusterElsewhere):
         registry.get(live.id)
+
+
+def test_one_liveness_answer_serves_every_forwarded_connection_for_a_second(leased_registry):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from web import ownership
+
+    there = other_process()
+    holder = leased_registry._holder(there.name, there.boot_id)
+    with CaptureQueriesContext(connection) as asked:
+        answers = [leased_registry.still_alive(holder) for _connection in range(300)]
+    assert answers == [True] * 300
+    assert len(asked.captured_queries) == 1, "300 quiet sockets on one holder: one query"
+    # Once the answer is older than ALIVE_ANSWER_KEPT_S, the database is asked again: a holder that
+    # stopped beating is found out.
+    other_process(heartbeat_age_s=LEASE_TTL_S * 2)
+    key = (holder.name, holder.boot_id)
+    asked_at_s, alive = leased_registry.alive_answers[key]
+    leased_registry.alive_answers[key] = (asked_at_s - ownership.ALIVE_ANSWER_KEPT_S, alive)
+    assert leased_registry.still_alive(holder) is False
