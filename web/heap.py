@@ -21,9 +21,10 @@ import gc
 import logging
 import os
 import threading
-import time
 from dataclasses import dataclass, field
 from typing import Callable
+
+from web.periodic import start_periodic
 
 logger = logging.getLogger(__name__)
 
@@ -85,13 +86,5 @@ class Heap:
             # The settler is now the only collector: CPython's own would walk everything not yet
             # frozen whenever enough survived, up to half a second at a time under load.
             gc.set_threshold(0)
-            self.thread = threading.Thread(target=self.run, name="heap-settler", daemon=True)
-            self.thread.start()
-
-    def run(self) -> None:
-        while True:  # a daemon thread: it ends with the process
-            time.sleep(SETTLE_EVERY_S)
-            try:
-                self.settle()
-            except Exception:  # the next round tries again; never let the thread die
-                logger.exception("settling the heap failed")
+            self.thread = start_periodic(name="heap-settler", interval_s=lambda: SETTLE_EVERY_S, work=self.settle,
+                                         what="settling the heap", logger=logger)

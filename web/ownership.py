@@ -37,6 +37,7 @@ from django.conf import settings
 from django.db import IntegrityError, close_old_connections, transaction
 from django.db.models.functions import Now
 
+from web.periodic import start_periodic
 from web.persistence import in_worker, outside_event_loop
 from web.runtime import ClusterElsewhere, ClusterRegistry
 
@@ -101,8 +102,9 @@ class Ownership:
         await asyncio.to_thread(self._beat_once)
         self.listener = loop.create_task(self._listen(layer))
         if self.heart is None or not self.heart.is_alive():
-            self.heart = threading.Thread(target=self._beat_forever, name="ownership-heartbeat", daemon=True)
-            self.heart.start()
+            self.heart = start_periodic(name="ownership-heartbeat", interval_s=lambda: HEARTBEAT_EVERY_S,
+                                        work=self._beat_and_drop_lost_clusters, what="ownership heartbeat",
+                                        logger=logger, after_each=close_old_connections, stop=self.stopping)
 
     async def _listen(self, layer: Any) -> None:
         while True:  # for the life of the process
@@ -139,15 +141,9 @@ class Ownership:
             logger.exception("handling %s failed", message.get("type"))
 
     # Heartbeat ------------------------------------------------------------------------------
-    def _beat_forever(self) -> None:
-        while not self.stopping.wait(HEARTBEAT_EVERY_S):
-            try:
-                self._beat_once()
-                self._drop_lost_clusters()
-            except Exception:
-                logger.exception("ownership heartbeat failed")
-            finally:
-                close_old_connections()
+    def _beat_and_drop_lost_clusters(self) -> None:
+        self._beat_once()
+        self._drop_lost_clusters()
 
     def _beat_once(self) -> None:
         from web.models import ServerProcess

@@ -36,6 +36,7 @@ from django.utils import timezone
 from cluster_sim.cluster import SNAPSHOT_COMPRESSION_LEVEL, SNAPSHOT_INTERVAL_MS
 from cluster_sim.engine import PRIORITY_ACTION, Simulation
 from cluster_sim.scenario import Scenario
+from web.periodic import start_periodic
 from web.runtime import JournaledCluster, LiveCluster, ClusterRegistry, cluster_max_pods, wall_seconds
 
 logger = logging.getLogger(__name__)
@@ -348,19 +349,10 @@ class DatabaseStore:
         with self.sweeper_lock:
             if self.sweeper is not None and self.sweeper.is_alive():
                 return
-            self.sweeper = threading.Thread(target=self._sweep_forever, name="cluster-sweeper", daemon=True)
-            self.sweeper.start()
-
-    def _sweep_forever(self) -> None:
-        stop = threading.Event()
-        for _sweep in iter(int, 1):  # bounded by the process: a daemon thread
-            stop.wait(SWEEP_INTERVAL_S)
-            try:
-                self.registry.evict_idle(idle_s=idle_minutes() * 60)
-            except Exception:
-                logger.exception("evicting idle clusters failed")
-            finally:
-                close_old_connections()
+            self.sweeper = start_periodic(name="cluster-sweeper", interval_s=lambda: SWEEP_INTERVAL_S,
+                                          work=lambda: self.registry.evict_idle(idle_s=idle_minutes() * 60),
+                                          what="evicting idle clusters", logger=logger,
+                                          after_each=close_old_connections)
 
 
 def rebuild_cluster(*, scenario: Scenario, seed: int | None, snapshots: list[tuple[int, bytes]],
