@@ -22,6 +22,8 @@ DATABASE_URL        any dj-database-url URL (default: SQLite file var/db.sqlite3
 DATABASE_CONN_MAX_AGE seconds a database connection is kept open (default 0: one per request)
 REDIS_URL           redis://host:port/db for the Channels layer and the cache (default: in memory,
                     which only works with one process)
+CHANNEL_LAYER       with REDIS_URL, the channels_redis layer that carries websocket groups: "pubsub"
+                    (default) or "core"
 CLUSTER_IDLE_MINUTES, CLUSTER_RETENTION_DAYS, CLUSTER_PERSISTENCE   see docs/persistence.md
 CLUSTER_OWNERSHIP   "1": processes share clusters through leases and forward requests to the holder
                     (default: on when REDIS_URL is set); APP_PROCESS_NAME names this process (default
@@ -60,6 +62,15 @@ def _development_secret_key(path: Path) -> str:
 
 def _env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def _env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    """The variable's value (unset or empty: ``default``). A value not in ``choices`` stops the process
+    at start: falling back to one of them would quietly run another deployment than the one asked for."""
+    value = os.environ.get(name) or default
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name}={value!r} is not one of {', '.join(choices)} (see docs/deploy.md)")
+    return value
 
 
 DEBUG = _env_flag("DJANGO_DEBUG", default=True)
@@ -182,7 +193,7 @@ if REDIS_URL:
     # sockets and forwarded requests (web/tunnel.py) needs far more than the default 100 messages.
     # redis-py 8 times socket reads out after 5 s, exactly channels_redis's blocking-pop timeout: the
     # two race, and a lost race kills a websocket's receive (1011). Reads may take longer here.
-    if os.environ.get("CHANNEL_LAYER", "pubsub") == "pubsub":
+    if _env_choice("CHANNEL_LAYER", "pubsub", ("pubsub", "core")) == "pubsub":
         CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
                                       "CONFIG": {"hosts": [{"address": REDIS_URL}]}}}
     else:
