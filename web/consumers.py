@@ -332,7 +332,11 @@ class ClusterConsumer(AsyncWebsocketConsumer):
             return
         self.language = language_from_query(self.scope.get("query_string", b""))
         self.group = group_name(self.cluster_id)
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        # A socket forwarded from another process (web/tunnel.py) gets the group's pushes there,
+        # straight from the channel layer (GroupRelay): through this consumer they would cross
+        # Redis twice. Its commands and results still come through the tunnel.
+        if not self.scope.get("forwarded_from"):
+            await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
         ticker.watch(self.cluster_id, self.channel_name, self.language)
 
@@ -401,9 +405,18 @@ class ClusterConsumer(AsyncWebsocketConsumer):
         await self.close(code=MOVED_CLOSE_CODE)
 
     async def cluster_events(self, message: dict) -> None:
-        await self.send(text_data=message["text"])
+        await self.send(text_data=pushed_text(message, self.language))
 
     async def cluster_fragments(self, message: dict) -> None:
-        html = message["html"].get(self.language)
-        if html:
-            await self.send(text_data=html)
+        text = pushed_text(message, self.language)
+        if text:
+            await self.send(text_data=text)
+
+
+def pushed_text(message: dict, language: str) -> str | None:
+    """What a live view in ``language`` is sent for one of its group's pushes (None: nothing)."""
+    if message.get("type") == "cluster.events":
+        return message["text"]
+    if message.get("type") == "cluster.fragments":
+        return message["html"].get(language) or None
+    return None

@@ -25,6 +25,7 @@ from typing import Any, Callable
 from channels.layers import get_channel_layer
 from django.conf import settings
 
+from web.consumers import group_name, language_from_query, pushed_text
 from web.ownership import LEASE_TTL_S, Holder, Ownership
 from web.persistence import in_worker
 from web.runtime import CLUSTER_ID_SHAPE, SECRET_SHAPE, registry
@@ -32,6 +33,7 @@ from web.runtime import CLUSTER_ID_SHAPE, SECRET_SHAPE, registry
 logger = logging.getLogger(__name__)
 
 CLUSTER_PATH = re.compile(r"^/(?:api/|ws/)?clusters/([0-9a-f]{16})(?:/|$)")
+LIVE_VIEW_PATH = re.compile(r"^/ws/clusters/([0-9a-f]{16})/$")
 KUBE_API_PATH = re.compile(r"^/k8s/([A-Za-z0-9_-]+)(?:/|$)")
 LESSON_PATH = re.compile(r"^/lessons/([-a-zA-Z0-9_]+)/")
 WORKSHOP_LEARN_PATH = re.compile(r"^/workshops/(\d+)/learn/")
@@ -45,6 +47,8 @@ LIVENESS_CHECK_S = 2.0
 # A connection without a word from a live holder for this long is answered 504 / closed.
 FIRST_ANSWER_TIMEOUT_S = 120.0
 MAX_MESSAGES_PER_TUNNEL = 100_000_000
+# A forwarded live view's pushes waiting for the browser (GroupRelay); past this, new ones are dropped.
+MAX_RELAYED_WAITING = 1_000
 # RFC 6455's 1013 "try again later" in the range a server may send; static/js/cluster.js reconnects.
 WEBSOCKET_TRY_AGAIN_LATER = 4013
 
@@ -173,6 +177,8 @@ class ForwardingApplication:
 
 async def forward(ownership: Ownership, holder: Holder, scope: dict, receive: Callable, send: Callable) -> None:
     layer = get_channel_layer()
+    relay = await GroupRelay.open(layer, scope, send)
+    send = relay.send if relay is not None else send
     mailbox = ownership.open_mailbox()
     tunnel = f"{ownership.channel}/{mailbox}"
     try:
@@ -186,6 +192,70 @@ async def forward(ownership: Ownership, holder: Holder, scope: dict, receive: Ca
             upstream.cancel()
     finally:
         ownership.close_mailbox(mailbox)
+        if relay is not None:
+            await relay.close()
+
+
+class GroupRelay:
+    """A forwarded live view's pushes, taken from its cluster's group in this process.
+
+    Through the holder's consumer and back through the tunnel, each push would cross Redis twice
+    (web/consumers.py leaves forwarded sockets out of the group). The relay joins the group before
+    the connection is forwarded, so nothing the holder pushes after accepting is missed, and sends
+    nothing until the holder's accept has reached the browser: the holder alone decides who may
+    watch, and what a refused socket was pushed is dropped with it.
+    """
+
+    def __init__(self, layer: Any, group: str, language: str, client_send: Callable):
+        self.layer, self.group, self.language, self.client_send = layer, group, language, client_send
+        self.channel = ""
+        self.waiting: asyncio.Queue = asyncio.Queue(MAX_RELAYED_WAITING)
+        self.accepted = asyncio.Event()
+        self.tasks: list[asyncio.Task] = []
+
+    @classmethod
+    async def open(cls, layer: Any, scope: dict, client_send: Callable) -> GroupRelay | None:
+        """A relay for a live view's websocket (None for anything else), already in the group."""
+        match = LIVE_VIEW_PATH.match(scope.get("path", ""))
+        if scope.get("type") != "websocket" or match is None:
+            return None
+        relay = cls(layer, group_name(match.group(1)), language_from_query(scope.get("query_string", b"")),
+                    client_send)
+        relay.channel = await layer.new_channel()
+        await layer.group_add(relay.group, relay.channel)
+        loop = asyncio.get_running_loop()
+        # Two tasks: cancelled inside receive, the channel layer lets go of the channel.
+        relay.tasks = [loop.create_task(relay._take()), loop.create_task(relay._deliver())]
+        return relay
+
+    async def send(self, message: dict) -> None:
+        """The tunnel's own messages to the browser (accept, results, close)."""
+        if message.get("type") == "websocket.close":
+            self.tasks[-1].cancel()  # nothing more goes out after a close
+        await self.client_send(message)
+        if message.get("type") == "websocket.accept":
+            self.accepted.set()
+
+    async def _take(self) -> None:
+        for _push in range(MAX_MESSAGES_PER_TUNNEL):
+            message = await self.layer.receive(self.channel)
+            try:
+                self.waiting.put_nowait(message)
+            except asyncio.QueueFull:
+                logger.warning("live view relay for %s: the browser is too slow, a push was dropped", self.group)
+
+    async def _deliver(self) -> None:
+        await self.accepted.wait()
+        for _push in range(MAX_MESSAGES_PER_TUNNEL):
+            text = pushed_text(await self.waiting.get(), self.language)
+            if text:
+                await self.client_send({"type": "websocket.send", "text": text})
+
+    async def close(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)  # cancelled, or the browser had gone
+        await self.layer.group_discard(self.group, self.channel)
 
 
 async def _pump_up(layer: Any, holder_channel: str, tunnel: str, receive: Callable) -> None:

@@ -19,6 +19,7 @@ from tests.prod.servers import GUARD_S, Client, Daphne, manage
 KUBECTL = "/usr/bin/kubectl"
 MAX_WEBSOCKET_MESSAGES = 2_000
 SERVICE_UNAVAILABLE_RETRIES = 200
+OK_RESULT = {"type": "result", "ok": True, "message": ""}
 
 
 @pytest.fixture()
@@ -164,10 +165,59 @@ def test_live_view_websocket_on_the_other_process_acts_and_animates(two_processe
         read_until(socket, first_picture, "first picture of the cluster")
         socket.send(json.dumps({"command": "action", "action": {"action": "node.fail", "target": "worker-2"}}))
         seen = read_until(socket, is_action_event("node.fail", "worker-2"), "node.fail event")
-        assert {"type": "result", "ok": True, "message": ""} in seen
+        # The result comes through the tunnel, the events from the cluster's group: either may be first.
+        if OK_RESULT not in seen:
+            read_until(socket, lambda message: message == OK_RESULT, "the action's result")
     finally:
         socket.close()
     assert lease_holder(production_env, cluster_id) == process_name(first)
+
+
+def events_pushes(messages: list) -> list[dict]:
+    return [message for message in messages if isinstance(message, dict) and message.get("type") == "events"]
+
+
+def test_a_forwarded_live_view_gets_each_push_once_as_the_holders_own_socket_does(two_processes, production_env):
+    """The forwarding process relays the cluster group's pushes itself (web/tunnel.GroupRelay), and
+    the holder leaves the forwarded socket out of the group: both paths at once would double them."""
+    first, second = two_processes
+    learner = Client()
+    cluster_id, _secret = new_cluster(learner, first)
+    advance(learner, first, cluster_id, "20s")
+    direct, forwarded = open_live_view(first, learner, cluster_id), open_live_view(second, learner, cluster_id)
+    try:
+        read_until(direct, first_picture, "first picture on the holder")
+        read_until(forwarded, first_picture, "first picture through the other process")
+        forwarded.send(json.dumps({"command": "action", "action": {"action": "scale", "target": "web", "replicas": 4}}))
+        through_relay = read_until(forwarded, is_action_event("scale", "default/web"), "scale event through the other process")
+        on_holder = read_until(direct, is_action_event("scale", "default/web"), "scale event on the holder")
+        for _push in range(3):  # and the pushes after it
+            through_relay += read_until(forwarded, lambda message: message in events_pushes([message]), "events push")
+        seqs = [event[1] for push in events_pushes(through_relay) for event in push["events"]]
+        assert seqs == sorted(set(seqs)), "a forwarded live view must get every event once, in order"
+        action_seq = next(event[1] for push in events_pushes(on_holder) for event in push["events"]
+                          if event[2] == "action")
+        assert action_seq in seqs, "both sockets must be shown the same action event"
+        if OK_RESULT not in through_relay:
+            read_until(forwarded, lambda message: message == OK_RESULT, "the action's result")
+    finally:
+        direct.close()
+        forwarded.close()
+
+
+def test_another_sessions_forwarded_live_view_is_refused_while_the_cluster_streams(two_processes, production_env):
+    first, second = two_processes
+    owner, intruder = Client(), Client()
+    cluster_id, _secret = new_cluster(owner, first)
+    new_cluster(intruder, second)  # a session of its own
+    watching = open_live_view(first, owner, cluster_id)
+    try:
+        read_until(watching, first_picture, "first picture on the holder")
+        with pytest.raises(websocket.WebSocketBadStatusException) as refused:
+            open_live_view(second, intruder, cluster_id)
+        assert refused.value.status_code == 403
+    finally:
+        watching.close()
 
 
 def test_instructor_on_one_process_student_on_the_other(two_processes, production_env):
