@@ -19,7 +19,11 @@ DJANGO_HSTS_SECONDS, DJANGO_HSTS_INCLUDE_SUBDOMAINS, DJANGO_HSTS_PRELOAD   HSTS 
 DJANGO_STATIC_ROOT  where `collectstatic` puts static files (default var/staticfiles)
 DATABASE_URL        any dj-database-url URL (default: SQLite file var/db.sqlite3), e.g.
                     postgres://user:password@host:5432/name
-DATABASE_CONN_MAX_AGE seconds a database connection is kept open (default 0: one per request)
+DATABASE_CONN_MAX_AGE seconds a database connection is kept open (default 0: one per request; must be
+                    0 with DATABASE_POOL)
+DATABASE_POOL       PostgreSQL only: "1": the process's threads share a pool of open connections
+                    (psycopg_pool; default on), "0": each thread opens its own
+DATABASE_POOL_MAX_SIZE most connections one process's pool opens (default 40)
 REDIS_URL           redis://host:port/db for the Channels layer and the cache (default: in memory,
                     which only works with one process)
 CHANNEL_LAYER       with REDIS_URL, the channels_redis layer that carries websocket groups: "pubsub"
@@ -161,6 +165,33 @@ DATABASES = {
                                       conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "0")),
                                       conn_health_checks=True),
 }
+# PostgreSQL: one pool of open connections per process, shared by its threads (psycopg_pool through
+# Django's OPTIONS["pool"]). Worker threads give their connection back after each job (in_worker in
+# web/persistence.py, the periodic threads); without a pool that closed it, and the next job made
+# PostgreSQL start a new backend (~12 a second per process with 300 learners). CONN_MAX_AGE must
+# then stay 0: the pool keeps connections open itself (Django refuses both).
+# Max size: the threads that may hold a connection at once are asyncio's default executor
+# (asyncio.to_thread, sync_to_async(thread_sensitive=False); min(32, CPUs + 4) threads, and one
+# keeps its connection until its next in_worker job), asgiref's sync thread, the three periodic
+# threads and one thread per request in progress. 40 = 32 + 1 + 3 + 4 requests, so the executor's
+# threads never take every connection, on any machine; the pool opens them only as they are asked
+# for (and closes idle ones above min_size after 10 minutes). Two processes (`make serve-prod`)
+# then use at most 80 of PostgreSQL's default max_connections of 100: with more processes lower it
+# or raise max_connections. A thread that waits `timeout` seconds for a connection fails with
+# OperationalError "couldn't get a connection after 10.00 sec" rather than hanging (pool too small,
+# or the database unreachable). CONN_HEALTH_CHECKS becomes the pool's check on lending.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and _env_flag("DATABASE_POOL", default=True):
+    if DATABASES["default"]["CONN_MAX_AGE"] != 0:
+        raise ImproperlyConfigured(
+            f"DATABASE_CONN_MAX_AGE={os.environ.get('DATABASE_CONN_MAX_AGE')!r} keeps connections open, which the"
+            " connection pool (DATABASE_POOL, on by default with PostgreSQL) does itself: unset"
+            " DATABASE_CONN_MAX_AGE, or set DATABASE_POOL=0 (see docs/deploy.md)")
+    _pool_max_size = os.environ.get("DATABASE_POOL_MAX_SIZE") or "40"
+    if not _pool_max_size.isdigit() or int(_pool_max_size) < 1:
+        raise ImproperlyConfigured(f"DATABASE_POOL_MAX_SIZE={_pool_max_size!r} is not a positive whole number"
+                                   " (see docs/deploy.md)")
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {"min_size": min(2, int(_pool_max_size)),
+                                                               "max_size": int(_pool_max_size), "timeout": 10}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not ":memory:": ChannelsLiveServerTestCase serves the test database from another
     # process.  One file per test run (the first process's PID, inherited through the

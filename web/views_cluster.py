@@ -84,8 +84,11 @@ def can_view(live: LiveCluster | None, session_key: str | None) -> bool:
     except RuntimeError:
         return may_watch(cluster_id=live.id, session_key=session_key)
     # Called from a consumer's connect: the database may not be used on the event loop's thread.
+    # in_worker gives the thread's connection back before the thread ends: a pooled connection
+    # dropped with its thread would stay counted against the pool's size for good.
+    from web.persistence import in_worker
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(may_watch, cluster_id=live.id, session_key=session_key).result()
+        return pool.submit(in_worker, may_watch, cluster_id=live.id, session_key=session_key).result()
 
 
 # --- per-cluster view memory ------------------------------------------------------------------
