@@ -212,6 +212,7 @@ class GroupRelay:
         self.waiting: asyncio.Queue = asyncio.Queue(MAX_RELAYED_WAITING)
         self.accepted = asyncio.Event()
         self.tasks: list[asyncio.Task] = []
+        self.dropped = 0
 
     @classmethod
     async def open(cls, layer: Any, scope: dict, client_send: Callable) -> GroupRelay | None:
@@ -242,7 +243,9 @@ class GroupRelay:
             try:
                 self.waiting.put_nowait(message)
             except asyncio.QueueFull:
-                logger.warning("live view relay for %s: the browser is too slow, a push was dropped", self.group)
+                self.dropped += 1
+                if self.dropped == 1:  # once per socket: a stalled browser would fill the log
+                    logger.warning("live view relay for %s: the browser is too slow, pushes dropped", self.group)
 
     async def _deliver(self) -> None:
         await self.accepted.wait()
