@@ -9,9 +9,7 @@ Controls POST to /clusters/<id>/action and /clusters/<id>/clock and answer with 
 """
 from __future__ import annotations
 
-import asyncio
 import collections
-import concurrent.futures
 import json
 import threading
 from dataclasses import dataclass, field
@@ -32,6 +30,7 @@ from cluster_sim.timefmt import format_micro_time
 from web import graph, limits, services
 from web.narration import (COMPONENT_GROUPS, Narrator, as_event_dict, component_group, format_virtual_time,
                            group_label, is_noise)
+from web.persistence import outside_event_loop
 from web.runtime import LiveCluster, registry
 
 SPEEDS = [1, 2, 5, 10, 25, 50, 100]
@@ -79,16 +78,8 @@ def can_view(live: LiveCluster | None, session_key: str | None) -> bool:
     if live.owner_session == session_key:
         return True
     from workshops.services import may_watch
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return may_watch(cluster_id=live.id, session_key=session_key)
-    # Called from a consumer's connect: the database may not be used on the event loop's thread.
-    # in_worker gives the thread's connection back before the thread ends: a pooled connection
-    # dropped with its thread would stay counted against the pool's size for good.
-    from web.persistence import in_worker
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(in_worker, may_watch, cluster_id=live.id, session_key=session_key).result()
+    # From a consumer's connect the database may not be used on the event loop's thread.
+    return outside_event_loop(may_watch)(cluster_id=live.id, session_key=session_key)
 
 
 # --- per-cluster view memory ------------------------------------------------------------------
