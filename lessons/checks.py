@@ -503,8 +503,8 @@ def etcd_leader_changed(view: ClusterView, params: dict) -> Result:
     summary = "; ".join(_member_line(member) for member in view.etcd_members())
     if leader is None:
         return Result(False, f"지금은 리더가 없습니다. {summary}", f"There is no leader right now. {summary}")
-    entries = leader.raft.storage.entries
-    first_term = entries[1]["term"] if len(entries) > 1 else leader.raft.term
+    terms = leader.raft.storage.entries.terms
+    first_term = terms[1] if len(terms) > 1 else leader.raft.term
     passed = leader.raft.term > first_term
     return Result(passed, f"리더 {leader.name}, term {leader.raft.term} (첫 리더의 term {first_term}). {summary}",
                   f"Leader {leader.name}, term {leader.raft.term} (the first leader's term was {first_term}). {summary}")

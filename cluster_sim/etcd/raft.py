@@ -9,11 +9,15 @@ timeout (leader lease), and serves linearizable reads with ReadIndex (ReadOnlySa
 Messages are small dicts: ``type``, ``from``, ``to``, ``term`` plus per-type fields (``index``,
 ``log_term``, ``entries``, ``commit``, ``reject``, ``reject_hint``, ``context``).  Proposals and
 read requests carry term 0: like in etcd-io/raft they are local messages forwarded to the leader.
-Entries are ``{"term", "index", "data"}`` dicts that are never mutated once in a log.
+Entries are ``{"term", "index", "data"}`` dicts that are never mutated once in a log; a
+RaftLog keeps old committed ones sealed (compressed).
 """
 from __future__ import annotations
 
+import base64
+import json
 import random
+import zlib
 
 from ..engine import SimulationError
 
@@ -34,18 +38,166 @@ REPLICATE = "replicate"
 STEPDOWN_HIGHER_TERM = "received a message with higher term"
 STEPDOWN_QUORUM_INACTIVE = "stepped down to follower since quorum is not active"
 
+# Entries per sealed chunk of a RaftLog; a chunk is sealed once a whole further chunk of
+# entries after it is committed too, so a follower just behind still reads plain entries.
+SEALED_CHUNK_ENTRIES = 256
+# Sealing happens once per entry, so zlib's default level is worth it: half the size of level 1
+# for a few microseconds an entry.
+SEAL_ZLIB_LEVEL = 6
+
+
+def seal_chunk(data_list: list) -> str:
+    # Entry data are trees of JSON values (a snapshot could not encode a cycle either).
+    text = json.dumps(data_list, separators=(",", ":"), check_circular=False)
+    return base64.b64encode(zlib.compress(text.encode(), SEAL_ZLIB_LEVEL)).decode("ascii")
+
+
+def unseal_chunk(sealed: str) -> list:
+    return json.loads(zlib.decompress(base64.b64decode(sealed)))
+
+
+class RaftLog:
+    """A Raft log that reads like a list of entries (``log[i]["index"] == i``) but keeps the
+    ``data`` of old committed entries compressed.
+
+    etcd keeps up to --snapshot-count entries in memory; kept as dicts here, each entry would
+    hold its written object alive and be re-encoded by every checkpoint.  Committed entries are
+    never truncated, so whole chunks of them can be sealed: ``sealed[k]`` holds the data of
+    entries [k*C, (k+1)*C) as zlib-compressed JSON (base64, so a snapshot stays plain JSON);
+    ``tail`` holds the entries after them as dicts, ``terms`` every entry's term.  Reading a
+    sealed entry returns a new dict equal to the original one.
+    """
+
+    def __init__(self, entries: list | None = None, chunk_entries: int = SEALED_CHUNK_ENTRIES):
+        if chunk_entries < 1:
+            raise SimulationError(f"RaftLog chunk of {chunk_entries} entries")
+        self.chunk_entries = chunk_entries
+        self.sealed: list[str] = []
+        self.terms: list[int] = []
+        self.tail: list[dict] = []
+        self.extend([{"term": 0, "index": 0, "data": None}] if entries is None else entries)
+
+    def tail_start(self) -> int:
+        return len(self.terms) - len(self.tail)
+
+    def seal_through(self, commit: int) -> None:
+        """Seal every chunk that has a whole chunk of committed entries (up to ``commit``) after it."""
+        if commit >= len(self.terms):
+            raise SimulationError(f"sealing through {commit} beyond the last index {len(self.terms) - 1}")
+        size = self.chunk_entries
+        if (len(self.sealed) + 2) * size > commit + 1:
+            return
+        tail = self.tail
+        while (len(self.sealed) + 2) * size <= commit + 1:
+            self.sealed.append(seal_chunk([entry["data"] for entry in tail[:size]]))
+            del tail[:size]
+
+    def sealed_entries(self, start: int, stop: int) -> list[dict]:
+        """Fresh entry dicts for [start, stop), all below the tail; each chunk decoded once."""
+        size = self.chunk_entries
+        terms = self.terms
+        entries = []
+        for chunk in range(start // size, (stop - 1) // size + 1):
+            first = chunk * size
+            data_list = unseal_chunk(self.sealed[chunk])
+            for index in range(max(start, first), min(stop, first + size)):
+                entries.append({"term": terms[index], "index": index, "data": data_list[index - first]})
+        return entries
+
+    def __len__(self) -> int:
+        return len(self.terms)
+
+    def __getitem__(self, key):
+        tail_start = len(self.terms) - len(self.tail)
+        if type(key) is int:
+            if key < 0:
+                key += len(self.terms)
+            if key >= tail_start:
+                return self.tail[key - tail_start]
+            if key < 0:
+                raise IndexError("RaftLog index out of range")
+            return self.sealed_entries(key, key + 1)[0]
+        if not isinstance(key, slice):
+            raise TypeError(f"RaftLog indices must be integers or slices, not {type(key).__name__}")
+        if key.step is not None and key.step != 1:
+            raise SimulationError("RaftLog slices have no step")
+        start, stop, _step = key.indices(len(self.terms))
+        if stop <= start:
+            return []
+        if start >= tail_start:
+            return self.tail[start - tail_start:stop - tail_start]
+        if stop <= tail_start:
+            return self.sealed_entries(start, stop)
+        return self.sealed_entries(start, tail_start) + self.tail[:stop - tail_start]
+
+    def __delitem__(self, key) -> None:
+        if not isinstance(key, slice) or key.stop is not None or key.step is not None:
+            raise SimulationError("a Raft log is only truncated from an index to its end")
+        start = key.indices(len(self.terms))[0]
+        tail_start = len(self.terms) - len(self.tail)
+        if start < tail_start:
+            raise SimulationError(f"truncating the Raft log at {start}, below its sealed entries "
+                                  f"(up to {tail_start - 1}), which are committed")
+        del self.tail[start - tail_start:]
+        del self.terms[start:]
+
+    def append(self, entry: dict) -> None:
+        if entry["index"] != len(self.terms):
+            raise SimulationError(f"appending entry {entry['index']} to a log whose next index is {len(self.terms)}")
+        self.terms.append(entry["term"])
+        self.tail.append(entry)
+
+    def extend(self, entries) -> None:
+        for entry in entries:
+            self.append(entry)
+
+    def __iadd__(self, entries) -> "RaftLog":
+        self.extend(entries)
+        return self
+
+    def __iter__(self):
+        size = self.chunk_entries
+        for chunk in range(len(self.sealed)):
+            yield from self.sealed_entries(chunk * size, (chunk + 1) * size)
+        yield from self.tail
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, RaftLog):
+            if other.terms != self.terms:
+                return False
+            if other.chunk_entries == self.chunk_entries and other.sealed == self.sealed:
+                return other.tail == self.tail
+        elif not isinstance(other, list):
+            return NotImplemented
+        return len(other) == len(self) and list(other) == list(self)
+
+    __hash__ = None
+
+    def __repr__(self) -> str:
+        return (f"RaftLog({len(self.terms)} entries, {len(self.sealed)} sealed chunks of "
+                f"{self.chunk_entries}, tail {self.tail!r})")
+
 
 class RaftStorage:
     """What a crash keeps: etcd's HardState (term, vote, commit) and the WAL's entries.
 
-    ``entries[0]`` is a sentinel at index 0, term 0, so an entry's index is its list position.
+    ``entries[0]`` is a sentinel at index 0, term 0, so an entry's index is its position.
     """
 
     def __init__(self):
         self.term = 0
         self.vote: str | None = None
         self.commit = 0
-        self.entries: list[dict] = [{"term": 0, "index": 0, "data": None}]
+        self.entries = RaftLog()
+
+    def upgrade_log(self) -> None:
+        if not isinstance(self.entries, RaftLog):
+            self.entries = RaftLog(self.entries)
+        self.entries.seal_through(self.commit)
+
+    def attach(self, _sim) -> None:
+        # Called by decode_state on restore: snapshots persisted before RaftLog hold a list.
+        self.upgrade_log()
 
 
 def describe_entry(data: dict | None) -> dict:
@@ -67,6 +219,7 @@ class RaftNode:
         self.quorum = len(self.voters) // 2 + 1
         self.rng = rng
         self.storage = storage if storage is not None else RaftStorage()
+        self.storage.upgrade_log()
         self.pre_vote = pre_vote
         self.check_quorum = check_quorum
         self.election_ticks = election_ticks
@@ -101,11 +254,11 @@ class RaftNode:
         return self.storage.commit
 
     def last_index(self) -> int:
-        return len(self.storage.entries) - 1
+        return len(self.storage.entries.terms) - 1
 
     def term_at(self, index: int) -> int | None:
-        entries = self.storage.entries
-        return entries[index]["term"] if 0 <= index < len(entries) else None
+        terms = self.storage.entries.terms
+        return terms[index] if 0 <= index < len(terms) else None
 
     def is_up_to_date(self, log_term: int, index: int) -> bool:
         last = self.storage.entries[-1]
@@ -113,8 +266,9 @@ class RaftNode:
 
     def find_conflict_by_term(self, index: int, term: int) -> list:
         """The largest index <= ``index`` whose term is <= ``term``, and that term."""
+        terms = self.storage.entries.terms
         for candidate in range(min(index, self.last_index()), 0, -1):
-            candidate_term = self.storage.entries[candidate]["term"]
+            candidate_term = terms[candidate]
             if candidate_term <= term:
                 return [candidate, candidate_term]
         return [0, 0]
@@ -125,6 +279,7 @@ class RaftNode:
         if index > self.last_index():
             raise SimulationError(f"{self.id}: commit {index} beyond last index {self.last_index()}")
         self.storage.commit = index
+        self.storage.entries.seal_through(index)
         self.events.append(["etcd.commit", self.id, {"term": self.storage.term, "index": index}])
 
     def committed_unapplied(self) -> list[dict]:
@@ -513,7 +668,7 @@ class RaftNode:
     def handle_heartbeat_response(self, message: dict, progress: dict) -> None:
         progress["recent_active"] = True
         progress["probe_sent"] = False
-        if progress["match"] < len(self.storage.entries) - 1:
+        if progress["match"] < len(self.storage.entries.terms) - 1:
             self.send_append(message["from"])
         context = message.get("context")
         if context is None:
@@ -548,9 +703,10 @@ class RaftNode:
     def append_from_leader(self, new_entries: list) -> None:
         """Append the leader's entries, truncating our log at the first conflicting one."""
         entries = self.storage.entries
+        terms = entries.terms
         for position, entry in enumerate(new_entries):
             index = entry["index"]
-            if index < len(entries) and entries[index]["term"] == entry["term"]:
+            if index < len(terms) and terms[index] == entry["term"]:
                 continue
             if index <= self.storage.commit:
                 raise SimulationError(f"{self.id}: conflicting entry {index} at or below commit "
