@@ -34,14 +34,18 @@ from web.views_cluster import (FragmentMemory, can_view, drop_view_state, is_noi
 
 logger = logging.getLogger(__name__)
 
-TICK_S = 0.25
+# Twice a second: a tick's events reach the animator, which spaces its dots out anyway (an
+# action's events are pushed at once); longer runs of one cluster also cost less CPU a second.
+TICK_S = 0.5
 # Each TICK_S is cut in this many slices; a cluster ticks in one of them (Ticker).
 TICK_SLICES = 4
-RENDERS_PER_S = 2
+# Once a second: what a fragment shows lags its events by half a second on average, and the
+# etcd panel's counters and the clock run in the page between renders.
+RENDERS_PER_S = 1
 # While the process cannot keep up (a slice's tick overran its share of TICK_S), fragments are
 # rendered this often instead, for BUSY_HOLD_S after the last overrun: the work shed first is
-# the one nobody loses anything to (events are still pushed 4 times a second).
-RENDERS_PER_S_WHEN_BUSY = 1
+# the one nobody loses anything to (events are still pushed every TICK_S).
+RENDERS_PER_S_WHEN_BUSY = 0.5
 BUSY_HOLD_S = 5.0
 # A push carries at most this many events; beyond it the animator could not show them anyway.
 MAX_EVENTS_PER_PUSH = 400

@@ -626,6 +626,10 @@ def fragment_context(live: LiveCluster, state: dict, view: ViewState, names: lis
 
 
 STATE_FRAGMENTS = ["overlay", "etcd", "scheduler", "clock", "workloads"]
+# What the page advances itself between renders of the etcd panel (etcd_inputs), and how often
+# in virtual time the server's values replace its own.
+ETCD_COUNTERS = ("last_index", "commit", "applied", "revision")
+ETCD_COUNTERS_RESYNC_MS = 5_000
 
 
 def render_state_fragments(live: LiveCluster, *, language: str, names: list[str] | None = None) -> dict[str, str]:
@@ -644,13 +648,27 @@ def fragment_inputs(state: dict, view: ViewState) -> dict[str, Any]:
         decisions = list(view.decisions)
     return {
         "overlay": [state["nodes"], state["classes"]],
-        "etcd": state["etcd"],
+        "etcd": etcd_inputs(state),
         "scheduler": [decisions, state["unscheduled"], state["scheduler_leader"]],
         # The time itself is not an input: static/js/cluster.js runs the clock between renders,
         # from the clock's data-* and every events push; a rewind starts a new timeline.
         "clock": [state["speed"], state["paused"], state["earliest_ms"], state["rewinds"]],
         "workloads": [state["deployments"], state["nodes"]],
     }
+
+
+def etcd_inputs(state: dict) -> list:
+    """The etcd panel's inputs. Its index counters are left out: static/js/cluster.js advances
+    them from the etcd.append/commit/apply events of every push, and they change with every write
+    (a lease renewal every 2 s at least), so the panel would be rendered at nearly every tick. The
+    server's own counters are sent again every ETCD_COUNTERS_RESYNC_MS of virtual time, after a
+    rewind (the page never lowers a counter itself) and whenever anything else on the panel changes."""
+    etcd = state["etcd"]
+    members = [{name: value for name, value in member.items() if name not in ETCD_COUNTERS}
+               for member in etcd["members"]]
+    leader = etcd["leader"]
+    return [members, [leader["name"], leader["term"]] if leader else None, etcd["up"], etcd["has_quorum"],
+            state["rewinds"], state["now_ms"] // ETCD_COUNTERS_RESYNC_MS]
 
 
 @dataclass
