@@ -5,6 +5,7 @@ own counters (events absorbed, click to first animation, bytes) to metrics.json 
 """
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -128,6 +129,34 @@ class ClusterViewBrowserTests(ChromiumLiveServerTestCase):
         server_ms = page.evaluate(f"fetch('/api/clusters/{cluster_id}/', {{credentials: 'same-origin'}})"
                                   ".then(answer => answer.json()).then(body => body.now.ms)")
         assert abs(server_ms - page.evaluate(f"({to_ms})('{paused_text}')")) < 200, (server_ms, paused_text)
+
+    def test_the_etcd_counters_run_on_the_page_between_renders(self):
+        """The server sends the etcd panel again only when more than its index counters changed
+        (or every 5 virtual s); the page advances them from the etcd events in between. A
+        lease renewal (every 2 s) must move them on the same panel, and once paused they must be
+        the server's own values (a page load renders them)."""
+        page = self.sandbox_cluster(control_plane=1, etcd=3, workers=1)
+        page.select_option("#cv-speed-select", "1")
+        expect(page.locator("#clock-status")).to_have_attribute("data-speed", "1", timeout=WAIT_MS)
+        # Each panel the server sends is marked with the commit it came with; done when a marked
+        # panel shows a later one (the page advanced it).
+        first = page.wait_for_function("""() => {
+            const panel = document.getElementById('etcd-panel');
+            const commit = Number(panel.querySelector("tr.role-leader [data-field='commit']").textContent);
+            if (panel.dataset.sentCommit === undefined) { panel.dataset.sentCommit = commit; return false; }
+            return commit > Number(panel.dataset.sentCommit) ? Number(panel.dataset.sentCommit) : false;
+        }""", timeout=WAIT_MS, polling=100).json_value()
+        page.get_by_role("button", name="❚❚ Pause").click()
+        expect(page.locator("#clock-status")).to_have_attribute("data-paused", "1", timeout=WAIT_MS)
+        page.wait_for_timeout(1_500)  # the pushes of the last instants before the pause
+        fields = ("last_index", "commit", "applied")
+        shown = {field: int(page.locator(f"#etcd-panel tr.role-leader [data-field='{field}']").text_content())
+                 for field in fields}
+        served_page = page.evaluate("fetch(location.href, {credentials: 'same-origin'}).then(answer => answer.text())")
+        leader_row = re.search(r'<tr id="etcd-row-[^"]+" class="role-leader".*?</tr>', served_page, re.S).group(0)
+        served = {field: int(re.search(f'data-field="{field}">(\\d+)<', leader_row).group(1)) for field in fields}
+        assert shown == served and shown["commit"] > first, (shown, served, first)
+        page.locator("#etcd-panel").screenshot(path=str(SHOTS / "browser-etcd-panel-paused.png"))
 
     def test_keyboard_only_fail_and_recover_a_node(self):
         """Tab to a machine's controls, open them, fail the node and recover it: no mouse. Every
