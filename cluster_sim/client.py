@@ -76,8 +76,10 @@ class ApiClient:
     def _pick_server(self) -> str:
         """First healthy, reachable apiserver starting at the current one, as a load balancer
         that probes /readyz would choose (a client with one server has no choice)."""
-        sim = self.owner.sim
         count = len(self.api_servers)
+        if count == 1:
+            return self.api_servers[0]  # what the loop below comes to, without its checks
+        sim = self.owner.sim
         for offset in range(count):
             name = self.api_servers[(self.current_index + offset) % count]
             server = sim.components[name]

@@ -152,16 +152,26 @@ API_ACTIONS = ("apply", "delete", "scale", "cordon", "uncordon", "drain", "rollo
 
 
 
+# json.dumps(value, separators=(",", ":")) builds a new encoder at every call: this one is reused
+# (it keeps no state between calls).
+_COMPACT_ENCODER = json.JSONEncoder(separators=(",", ":"))
+_encode_key = json.encoder.encode_basestring_ascii  # json.dumps(key) for a str key
+# Levels a checkpoint is split at: a Simulation.snapshot() is split into its heap entries,
+# components and shared dicts, each written by one call (the largest, an etcd member, is a few
+# hundred kB); one more level made five times as many calls for no smaller largest part.
+CHECKPOINT_JSON_DEPTH = 2
+
+
 def compact_json_in_parts(value: Any, depth: int = 3) -> str:
     """json.dumps(value, separators=(",", ":")), the same text, built from one call per member
     down to ``depth`` levels: a checkpoint is megabytes of JSON and one call to the C encoder would
     hold the interpreter's lock throughout, stalling every other thread of a server for tens of ms."""
     if depth > 0 and isinstance(value, dict) and value and all(isinstance(key, str) for key in value):
-        return "{" + ",".join(json.dumps(key) + ":" + compact_json_in_parts(member, depth - 1)
+        return "{" + ",".join(_encode_key(key) + ":" + compact_json_in_parts(member, depth - 1)
                               for key, member in value.items()) + "}"
     if depth > 0 and isinstance(value, list) and value:
         return "[" + ",".join(compact_json_in_parts(member, depth - 1) for member in value) + "]"
-    return json.dumps(value, separators=(",", ":"))
+    return _COMPACT_ENCODER.encode(value)
 
 
 class Cluster:
@@ -245,7 +255,7 @@ class Cluster:
 
     def take_snapshot(self) -> None:
         """A checkpoint for rewind (call with the event stream drained)."""
-        text = compact_json_in_parts(self.sim.snapshot()).encode()
+        text = compact_json_in_parts(self.sim.snapshot(), CHECKPOINT_JSON_DEPTH).encode()
         self.snapshots.append([self.sim.now_ms, zlib.compress(text, SNAPSHOT_COMPRESSION_LEVEL)])
         for _thinning in range(len(self.snapshots)):
             if sum(len(entry[1]) for entry in self.snapshots) <= MAX_KEPT_SNAPSHOT_BYTES or len(self.snapshots) <= 2:

@@ -73,8 +73,8 @@ class SharedDicts:
 
     def __init__(self):
         self.table: list[dict] = []
-        # id(dict) -> [the dict (kept alive so its id is not reused), its encoding]
-        self.seen: dict[int, list] = {}
+        # id(dict) -> (the dict (kept alive so its id is not reused), its encoding)
+        self.seen: dict[int, tuple] = {}
 
     def share(self, encoded: dict) -> dict:
         """Move a first encoding into the table; the first place becomes a reference too."""
@@ -87,12 +87,15 @@ class SharedDicts:
         return {"__ref__": number}
 
 
+_PLAIN_TYPES = frozenset((str, int, bool, float, type(None)))
+
+
 def encode_state(value: Any, shared: SharedDicts | None = None) -> Any:
     kind = type(value)
-    if value is None or kind is str or kind is int or kind is bool or kind is float:
+    if kind in _PLAIN_TYPES:
         return value
     if kind is list:
-        return [encode_state(item, shared) for item in value]
+        return [item if type(item) in _PLAIN_TYPES else encode_state(item, shared) for item in value]
     if kind is dict:
         return _encode_dict(value, shared)
     return _encode_other(value, shared)
@@ -107,15 +110,11 @@ def _encode_dict(value: dict, shared: SharedDicts | None) -> dict:
     for key, item in value.items():
         if type(key) is not str:
             raise SimulationError(f"state dict key {key!r} is not a string")
-        kind = type(item)
-        if item is None or kind is str or kind is int or kind is bool or kind is float:
-            encoded[key] = item
-        else:
-            encoded[key] = encode_state(item, shared)
+        encoded[key] = item if type(item) in _PLAIN_TYPES else encode_state(item, shared)
     if "__class__" in encoded or "__rng__" in encoded or "__ref__" in encoded:
         raise SimulationError("state dict uses a reserved key")
     if shared is not None:
-        shared.seen[id(value)] = [value, encoded]
+        shared.seen[id(value)] = (value, encoded)
     return encoded
 
 

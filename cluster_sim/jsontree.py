@@ -5,6 +5,7 @@ import copy
 from typing import Any
 
 _SCALARS = (str, int, float, bool, type(None))
+_SCALAR_TYPES = frozenset(_SCALARS)
 
 
 def copy_tree(value: Any) -> Any:
@@ -12,10 +13,12 @@ def copy_tree(value: Any) -> Any:
     admits, stores or patches, and deepcopy's memo bookkeeping was a sixth of a busy cluster's time.
     Anything other than a dict, list or scalar is handed to deepcopy."""
     kind = type(value)
+    # Most members are scalars: they are taken as they are without a call per member.
     if kind is dict:
-        return {key: copy_tree(member) for key, member in value.items()}
+        return {key: member if type(member) in _SCALAR_TYPES else copy_tree(member)
+                for key, member in value.items()}
     if kind is list:
-        return [copy_tree(member) for member in value]
-    if kind in _SCALARS:
+        return [member if type(member) in _SCALAR_TYPES else copy_tree(member) for member in value]
+    if kind in _SCALAR_TYPES:
         return value
     return copy.deepcopy(value)

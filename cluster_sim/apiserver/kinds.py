@@ -17,6 +17,8 @@ plural.  These are constants, not simulation state: never mutate them.
 """
 from __future__ import annotations
 
+import functools
+
 ETCD_ROOT = "/registry"
 
 VERBS_ALL = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
@@ -191,6 +193,8 @@ def resource_for_kind(api_version: str, kind: str) -> ResourceInfo | None:
     return RESOURCES[key] if key is not None else None
 
 
+# Called for every change the watch cache applies; a cluster has a few thousand keys at most.
+@functools.lru_cache(maxsize=8192)
 def resource_for_key(etcd_key: str) -> str | None:
     """The RESOURCES key of the resource stored at ``etcd_key`` (core ``events`` for events)."""
     for prefix, resource in _STORED_BY_PREFIX:

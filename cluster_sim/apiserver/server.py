@@ -51,6 +51,8 @@ def without_resource_version(obj: dict) -> dict:
 
 class KubeApiServer(Component):
     kind = "kube-apiserver"
+    # watch_index: self.watchers grouped by resource, rebuilt from them when needed.
+    TRANSIENT = Component.TRANSIENT + ("watch_index",)
     # Snapshots taken before the cap existed restore with the default.
     max_pods = admission.DEFAULT_CLUSTER_MAX_PODS
 
@@ -75,6 +77,7 @@ class KubeApiServer(Component):
         self.next_etcd_id = 0
         self.pending_etcd: dict[str, dict] = {}
         self.watchers: dict[str, dict] = {}
+        self.watch_index: dict[str, list] | None = None
         self.next_watch_id = 0
         self.etcd_watch_id: str | None = None
         self.etcd_watch_epoch = 0
@@ -268,12 +271,26 @@ class KubeApiServer(Component):
 
     def fan_out(self, resource_name: str, event_type: str, obj: dict, old: dict | None) -> None:
         revision = int(obj["metadata"]["resourceVersion"])
-        for watch_id, watcher in self.watchers.items():
-            if watcher["resource"] != resource_name or revision <= watcher["since_revision"]:
+        for watch_id, watcher in self.watches_of(resource_name):
+            if revision <= watcher["since_revision"]:
                 continue
             delivered = self.filter_for_watcher(watcher, event_type, obj, old)
             if delivered is not None:
                 self.deliver_watch_event(watch_id, watcher, delivered, obj)
+
+    def watches_of(self, resource_name: str) -> list:
+        """[watch id, watcher] of the watches of one resource, in the order they began: every
+        write fans out to the watches of its resource only, a few of the dozens a cluster has."""
+        index = getattr(self, "watch_index", None)  # absent after a restore
+        if index is None:
+            index = self.watch_index = {}
+            for watch_id, watcher in self.watchers.items():
+                index.setdefault(watcher["resource"], []).append((watch_id, watcher))
+        return index.get(resource_name, [])
+
+    def forget_watch(self, watch_id: str) -> None:
+        if self.watchers.pop(watch_id, None) is not None:
+            self.watch_index = None
 
     def filter_for_watcher(self, watcher: dict, event_type: str, obj: dict, old: dict | None) -> str | None:
         """Selector-filtered watches see objects enter (ADDED) and leave (DELETED) their view."""
@@ -462,6 +479,7 @@ class KubeApiServer(Component):
         self.next_watch_id += 1
         watch_id = f"{self.name}/watch/{self.next_watch_id}"
         self.watchers[watch_id] = watcher
+        self.watch_index = None
         self.respond(client, request, 200, {"watch_id": watch_id, "server": self.name})
         for event_type, obj in replay:
             self.deliver_watch_event(watch_id, watcher, event_type, obj)
@@ -489,10 +507,10 @@ class KubeApiServer(Component):
         return replay
 
     def handle_unwatch(self, client: str, request: dict, _info: Any) -> None:
-        self.watchers.pop((request.get("params") or {}).get("watch_id", ""), None)
+        self.forget_watch((request.get("params") or {}).get("watch_id", ""))
 
     def on_api_unwatch(self, _sender: str, body: dict) -> None:
-        self.watchers.pop(body.get("watch_id", ""), None)
+        self.forget_watch(body.get("watch_id", ""))
 
     # create -----------------------------------------------------------------------------
     def handle_create(self, client: str, request: dict, info: Any) -> None:

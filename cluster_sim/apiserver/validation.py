@@ -506,6 +506,19 @@ def _binary_string(value: int) -> str:
 
 def canonical_quantity(text: Any, milli_round_up: bool = False) -> str:
     """The canonical text of a quantity; ``milli_round_up`` applies SetDefaults_ResourceList."""
+    if type(text) is str and type(milli_round_up) is bool:
+        return _canonical_quantity_text(text, milli_round_up)
+    return _canonical_quantity(text, milli_round_up)
+
+
+# Defaulting canonicalises every quantity of every pod spec written, the same few texts
+# ("100m", "64Mi") again and again, and Fraction arithmetic is slow.
+@functools.lru_cache(maxsize=4096)
+def _canonical_quantity_text(text: str, milli_round_up: bool) -> str:
+    return _canonical_quantity(text, milli_round_up)
+
+
+def _canonical_quantity(text: Any, milli_round_up: bool) -> str:
     value, format_name = parse_quantity(text)
     if milli_round_up:
         value = _round_up(value, 3)
@@ -611,6 +624,45 @@ def _as_list(value: Any) -> list:
     return value[:MAX_LOOP_ITEMS] if isinstance(value, list) else []
 
 
+class _MemoizedByRepr:
+    """A pure validator whose causes are remembered by the repr of its arguments.
+
+    A cluster validates the same labels and pod specs again on every update of an object (a pod's
+    spec does not change when its status does). repr tells apart what == does not (1, 1.0, True
+    and "1" give different messages). Bounded: arguments with a long repr are not remembered, and
+    of the rest only those used since the table before last was set aside (two generations, so
+    an entry in use survives; no lock needed). Each call gets its own copies of the causes."""
+
+    ENTRIES_PER_GENERATION = 4096
+    MAX_KEY_CHARS = 4096
+
+    def __init__(self, validator: Callable[..., list[Cause]]):
+        functools.update_wrapper(self, validator)
+        self.validator = validator
+        self.recent: dict[str, list[Cause]] = {}
+        self.older: dict[str, list[Cause]] = {}
+
+    def __call__(self, *arguments: Any) -> list[Cause]:
+        if not arguments[0]:
+            return self.validator(*arguments)  # nothing to check is quicker than a lookup
+        try:
+            key = repr(arguments)
+        except RecursionError:  # absurdly deep input: validated as it comes
+            return self.validator(*arguments)
+        if len(key) > self.MAX_KEY_CHARS:
+            return self.validator(*arguments)
+        causes = self.recent.get(key)
+        if causes is None:
+            causes = self.older.get(key)
+            if causes is None:
+                causes = self.validator(*arguments)
+            if len(self.recent) >= self.ENTRIES_PER_GENERATION:
+                self.older, self.recent = self.recent, {}
+            self.recent[key] = causes
+        return [dict(cause) for cause in causes]
+
+
+@_MemoizedByRepr
 def validate_labels(labels: Any, path: str) -> list[Cause]:
     causes = []
     for key, value in list(_as_dict(labels).items())[:MAX_LOOP_ITEMS]:
@@ -619,6 +671,7 @@ def validate_labels(labels: Any, path: str) -> list[Cause]:
     return causes
 
 
+@_MemoizedByRepr
 def validate_annotations(annotations: Any, path: str) -> list[Cause]:
     causes = []
     total = 0
@@ -943,6 +996,7 @@ def validate_tolerations(tolerations: Any, path: str) -> list[Cause]:
     return causes
 
 
+@_MemoizedByRepr
 def validate_pod_spec(spec: Any, path: str) -> list[Cause]:
     """``ValidatePodSpec``: checks in the order the real validator makes them."""
     spec = _as_dict(spec)
@@ -986,6 +1040,7 @@ def _validate_enum(value: Any, path: str, valid_values: list[str]) -> list[Cause
     return []
 
 
+@_MemoizedByRepr
 def validate_pod_template(template: Any, path: str) -> list[Cause]:
     template = _as_dict(template)
     metadata = _as_dict(template.get("metadata"))

@@ -5,6 +5,7 @@ k8s.io/component-helpers, apimachinery's rand.SafeEncodeString).
 """
 from __future__ import annotations
 
+import functools
 import json
 
 from ..apiserver.selectors import match_label_selector_object
@@ -265,7 +266,18 @@ def compute_hash(template: dict, collision_count: int | None) -> str:
     """controller.ComputeHash: FNV-32a of the pod template (here its canonical JSON, since Go's
     spew dump of the struct cannot be reproduced), plus the collision count as 4 little-endian
     bytes in an 8-byte buffer; the decimal sum rendered with SafeEncodeString."""
-    data = json.dumps(template_without_hash(template), sort_keys=True, separators=(",", ":")).encode()
+    text = json.dumps(template_without_hash(template), sort_keys=True, separators=(",", ":"))
+    count = collision_count or 0
+    if type(count) is int:
+        return _hash_of_template_text(text, count)
+    return _hash_of_template_text.__wrapped__(text, count)  # fails as it always did
+
+
+# Every deployment sync hashes its template, nearly always the same one: the FNV loop over the
+# bytes in Python costs far more than the lookup by the template's JSON text.
+@functools.lru_cache(maxsize=256)
+def _hash_of_template_text(text: str, collision_count: int) -> str:
+    data = text.encode()
     if collision_count:
         data += (collision_count & 0xFFFFFFFF).to_bytes(4, "little") + bytes(4)
     return safe_encode_string(str(fnv32a(data)))
