@@ -33,7 +33,8 @@ from django.conf import settings
 from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 
-from cluster_sim.cluster import SNAPSHOT_COMPRESSION_LEVEL, SNAPSHOT_INTERVAL_MS
+from cluster_sim.cluster import (CHECKPOINT_JSON_DEPTH, SNAPSHOT_COMPRESSION_LEVEL, SNAPSHOT_INTERVAL_MS,
+                                 compact_json_in_parts)
 from cluster_sim.engine import PRIORITY_ACTION, Simulation
 from cluster_sim.scenario import Scenario
 from web.periodic import start_periodic
@@ -102,7 +103,9 @@ def in_worker(function: Callable, *args: Any, **kwargs: Any) -> Any:
 def compressed_snapshot(live: LiveCluster) -> bytes:
     """The simulation's state now, compressed as Cluster compresses its time-travel checkpoints."""
     live.cluster.sim.drain_events()
-    text = json.dumps(live.cluster.sim.snapshot(), separators=(",", ":")).encode()
+    # In parts, as the checkpoints are: one call for the whole would hold the interpreter's lock
+    # for tens of milliseconds, and every other learner of the process would wait.
+    text = compact_json_in_parts(live.cluster.sim.snapshot(), CHECKPOINT_JSON_DEPTH).encode()
     return zlib.compress(text, SNAPSHOT_COMPRESSION_LEVEL)
 
 
