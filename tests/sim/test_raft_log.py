@@ -14,8 +14,7 @@ from cluster_sim.engine import Simulation, SimulationError, decode_state, encode
 from cluster_sim.etcd.raft import LEADER, SEALED_CHUNK_ENTRIES, RaftLog, RaftNode, RaftStorage
 
 from .test_etcd_member import build_cluster, members, run_until_leader
-from .test_raft_properties import FIRST_ELECTION_MS, MAX_SCHEDULE_STEPS, MIN_SCHEDULE_STEPS
-from .test_raft_properties import SafetyChecker, Writer, apply_step, settle, steps
+from .test_raft_properties import MAX_SCHEDULE_STEPS, MIN_SCHEDULE_STEPS, SafetyChecker, run_checked, steps
 
 # Examples per property test; raise them with CLUSTER_SIM_RAFT_LOG_EXAMPLES=5000.
 EXAMPLES = int(os.environ.get("CLUSTER_SIM_RAFT_LOG_EXAMPLES", "200"))
@@ -244,14 +243,6 @@ def test_raft_safety_with_sealed_logs_under_random_faults(seed, size, loss, chun
     sim, names, client = build_cluster(seed, size=size, loss=loss)
     use_small_chunks(sim, chunk)
     checker = SafetyChecker(sim, f"seed={seed} size={size} loss={loss} chunk={chunk} schedule={schedule}")
-    writer = Writer(client, names)
-    sim.run_until(FIRST_ELECTION_MS)
-    for step in schedule:
-        apply_step(sim, names, writer, step)
-        sim.drain_events()
-        writer.collect(checker)
-        checker.check_all()
-    settle(sim, names, writer, checker)
-    sim.drain_events()
+    run_checked(sim, names, client, checker, schedule)
     for member in members(sim):
         assert len(member.raft.storage.entries.sealed) == max(0, (member.raft.commit + 1) // chunk - 1)

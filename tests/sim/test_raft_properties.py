@@ -190,14 +190,8 @@ def settle(sim, names, writer, checker) -> None:
         checker.fail(f"members did not converge: {revisions}")
 
 
-@settings(max_examples=EXAMPLES, deadline=None, database=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(seed=st.integers(0, 2**32 - 1), size=st.sampled_from([1, 3, 5]),
-       loss=st.sampled_from([0.0, 0.01, 0.1, 0.3]), pre_vote=st.booleans(),
-       schedule=st.lists(steps, min_size=MIN_SCHEDULE_STEPS, max_size=MAX_SCHEDULE_STEPS))
-def test_raft_safety_under_random_faults(seed, size, loss, pre_vote, schedule):
-    sim, names, client = build_cluster(seed, size=size, loss=loss, pre_vote=pre_vote)
-    checker = SafetyChecker(sim, f"seed={seed} size={size} loss={loss} pre_vote={pre_vote} schedule={schedule}")
+def run_checked(sim, names, client, checker, schedule) -> None:
+    """Elect, run the schedule's steps with every safety check after each, then settle."""
     writer = Writer(client, names)
     sim.run_until(FIRST_ELECTION_MS)
     for step in schedule:
@@ -207,3 +201,14 @@ def test_raft_safety_under_random_faults(seed, size, loss, pre_vote, schedule):
         checker.check_all()
     settle(sim, names, writer, checker)
     sim.drain_events()
+
+
+@settings(max_examples=EXAMPLES, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(seed=st.integers(0, 2**32 - 1), size=st.sampled_from([1, 3, 5]),
+       loss=st.sampled_from([0.0, 0.01, 0.1, 0.3]), pre_vote=st.booleans(),
+       schedule=st.lists(steps, min_size=MIN_SCHEDULE_STEPS, max_size=MAX_SCHEDULE_STEPS))
+def test_raft_safety_under_random_faults(seed, size, loss, pre_vote, schedule):
+    sim, names, client = build_cluster(seed, size=size, loss=loss, pre_vote=pre_vote)
+    checker = SafetyChecker(sim, f"seed={seed} size={size} loss={loss} pre_vote={pre_vote} schedule={schedule}")
+    run_checked(sim, names, client, checker, schedule)

@@ -99,48 +99,46 @@ def test_rendering_only_what_changed_shows_what_a_full_render_shows(language):
     assert countdowns_seen == {'"cv-countdown"', '"cv-countdown evict"'}, "the story should show both countdowns"
 
 
-def test_a_quiet_cluster_renders_nothing_until_its_clock_changes_state():
+@pytest.fixture
+def booted_paused_cluster():
+    """A basic cluster paused at 90 s (booted, nothing under way), and a memory of what was sent."""
     live = registry.create(scenario=load_scenario(shipped_path("basic")), owner_session="viewer", seed=3,
                            paused=True)
-    try:
-        live.advance_by(90_000)
-        memory = FragmentMemory()
-        first = render_changed_fragments(live, languages=["en"], memory=memory)
-        assert len(first["en"]) == len(STATE_FRAGMENTS)
-        live.advance_by(1)  # one millisecond: no Raft round, no write; the page runs the clock itself
-        assert render_changed_fragments(live, languages=["en"], memory=memory) == {}
-        live.resume()
-        again = render_changed_fragments(live, languages=["en"], memory=memory)
-        assert [html[:len('<p id="clock-status"')] for html in again["en"]] == ['<p id="clock-status"']
-        assert 'data-paused="0"' in again["en"][0] and f'data-now-ms="{live.now_ms}"' in again["en"][0]
-    finally:
-        registry.delete(live.id)
+    live.advance_by(90_000)
+    yield live, FragmentMemory()
+    registry.delete(live.id)
 
 
-def test_the_etcd_panel_is_not_rendered_for_its_counters_alone_but_resynced_every_few_seconds():
-    live = registry.create(scenario=load_scenario(shipped_path("basic")), owner_session="viewer", seed=3,
-                           paused=True)
-    try:
-        live.advance_by(90_000)
-        memory = FragmentMemory()
-        render_changed_fragments(live, languages=["en"], memory=memory)
-        first_sent = etcd_counters(memory.html["en/etcd"])
-        renders_when = []
-        for _step in range(2 * ETCD_COUNTERS_RESYNC_MS // 500):
-            period = live.now_ms // ETCD_COUNTERS_RESYNC_MS
-            live.advance_by(500)
-            pushed = render_changed_fragments(live, languages=["en"], memory=memory)
-            rendered = any('id="etcd-panel"' in html for html in pushed.get("en", []))
-            renders_when.append([rendered, live.now_ms // ETCD_COUNTERS_RESYNC_MS != period])
-            if rendered:
-                now = etcd_counters(render_state_fragments(live, language="en", names=["etcd"])["etcd"])
-                assert etcd_counters(memory.html["en/etcd"]) == now
-        # Lease renewals wrote to etcd all along, yet the panel was sent only when a period turned.
-        assert etcd_counters(memory.html["en/etcd"])["commit"] > first_sent["commit"]
-        assert [rendered for rendered, turned in renders_when] == [turned for rendered, turned in renders_when]
-        assert sum(rendered for rendered, _turned in renders_when) == 2
-    finally:
-        registry.delete(live.id)
+def test_a_quiet_cluster_renders_nothing_until_its_clock_changes_state(booted_paused_cluster):
+    live, memory = booted_paused_cluster
+    first = render_changed_fragments(live, languages=["en"], memory=memory)
+    assert len(first["en"]) == len(STATE_FRAGMENTS)
+    live.advance_by(1)  # one millisecond: no Raft round, no write; the page runs the clock itself
+    assert render_changed_fragments(live, languages=["en"], memory=memory) == {}
+    live.resume()
+    again = render_changed_fragments(live, languages=["en"], memory=memory)
+    assert [html[:len('<p id="clock-status"')] for html in again["en"]] == ['<p id="clock-status"']
+    assert 'data-paused="0"' in again["en"][0] and f'data-now-ms="{live.now_ms}"' in again["en"][0]
+
+
+def test_the_etcd_panel_is_not_rendered_for_its_counters_alone_but_resynced_every_few_seconds(booted_paused_cluster):
+    live, memory = booted_paused_cluster
+    render_changed_fragments(live, languages=["en"], memory=memory)
+    first_sent = etcd_counters(memory.html["en/etcd"])
+    renders_when = []
+    for _step in range(2 * ETCD_COUNTERS_RESYNC_MS // 500):
+        period = live.now_ms // ETCD_COUNTERS_RESYNC_MS
+        live.advance_by(500)
+        pushed = render_changed_fragments(live, languages=["en"], memory=memory)
+        rendered = any('id="etcd-panel"' in html for html in pushed.get("en", []))
+        renders_when.append([rendered, live.now_ms // ETCD_COUNTERS_RESYNC_MS != period])
+        if rendered:
+            now = etcd_counters(render_state_fragments(live, language="en", names=["etcd"])["etcd"])
+            assert etcd_counters(memory.html["en/etcd"]) == now
+    # Lease renewals wrote to etcd all along, yet the panel was sent only when a period turned.
+    assert etcd_counters(memory.html["en/etcd"])["commit"] > first_sent["commit"]
+    assert [rendered for rendered, turned in renders_when] == [turned for rendered, turned in renders_when]
+    assert sum(rendered for rendered, _turned in renders_when) == 2
 
 
 # --- over the websocket --------------------------------------------------------------------------
