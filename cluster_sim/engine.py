@@ -14,6 +14,7 @@ import importlib
 import random
 from typing import Any, Callable, Iterator
 
+from .jsontree import SCALAR_TYPES
 from .timefmt import format_micro_time, format_time
 
 # Heap priorities: at one instant, learner actions apply before messages, messages before timers.
@@ -87,15 +88,12 @@ class SharedDicts:
         return {"__ref__": number}
 
 
-_PLAIN_TYPES = frozenset((str, int, bool, float, type(None)))
-
-
 def encode_state(value: Any, shared: SharedDicts | None = None) -> Any:
     kind = type(value)
-    if kind in _PLAIN_TYPES:
+    if kind in SCALAR_TYPES:
         return value
     if kind is list:
-        return [item if type(item) in _PLAIN_TYPES else encode_state(item, shared) for item in value]
+        return [item if type(item) in SCALAR_TYPES else encode_state(item, shared) for item in value]
     if kind is dict:
         return _encode_dict(value, shared)
     return _encode_other(value, shared)
@@ -110,7 +108,7 @@ def _encode_dict(value: dict, shared: SharedDicts | None) -> dict:
     for key, item in value.items():
         if type(key) is not str:
             raise SimulationError(f"state dict key {key!r} is not a string")
-        encoded[key] = item if type(item) in _PLAIN_TYPES else encode_state(item, shared)
+        encoded[key] = item if type(item) in SCALAR_TYPES else encode_state(item, shared)
     if "__class__" in encoded or "__rng__" in encoded or "__ref__" in encoded:
         raise SimulationError("state dict uses a reserved key")
     if shared is not None:

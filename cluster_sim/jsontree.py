@@ -4,8 +4,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-_SCALARS = (str, int, float, bool, type(None))
-_SCALAR_TYPES = frozenset(_SCALARS)
+# The types of JSON's scalars (type(value) in SCALAR_TYPES: bool is not taken for int).
+SCALAR_TYPES = frozenset((str, int, float, bool, type(None)))
 
 
 def copy_tree(value: Any) -> Any:
@@ -15,10 +15,10 @@ def copy_tree(value: Any) -> Any:
     kind = type(value)
     # Most members are scalars: they are taken as they are without a call per member.
     if kind is dict:
-        return {key: member if type(member) in _SCALAR_TYPES else copy_tree(member)
+        return {key: member if type(member) in SCALAR_TYPES else copy_tree(member)
                 for key, member in value.items()}
     if kind is list:
-        return [member if type(member) in _SCALAR_TYPES else copy_tree(member) for member in value]
-    if kind in _SCALAR_TYPES:
+        return [member if type(member) in SCALAR_TYPES else copy_tree(member) for member in value]
+    if kind in SCALAR_TYPES:
         return value
     return copy.deepcopy(value)

@@ -626,8 +626,8 @@ def fragment_context(live: LiveCluster, state: dict, view: ViewState, names: lis
 
 
 STATE_FRAGMENTS = ["overlay", "etcd", "scheduler", "clock", "workloads"]
-# What the page advances itself between renders of the etcd panel (etcd_inputs), and how often
-# in virtual time the server's values replace its own.
+# What the page advances itself between renders of the etcd panel (etcd_inputs; the revision is
+# not shown at all), and how often in virtual time the server's values replace its own.
 ETCD_COUNTERS = ("last_index", "commit", "applied", "revision")
 ETCD_COUNTERS_RESYNC_MS = 5_000
 
@@ -663,12 +663,10 @@ def etcd_inputs(state: dict) -> list:
     (a lease renewal every 2 s at least), so the panel would be rendered at nearly every tick. The
     server's own counters are sent again every ETCD_COUNTERS_RESYNC_MS of virtual time, after a
     rewind (the page never lowers a counter itself) and whenever anything else on the panel changes."""
-    etcd = state["etcd"]
+    # The rest of the panel (members up, quorum, leader) is derived from the members' rows.
     members = [{name: value for name, value in member.items() if name not in ETCD_COUNTERS}
-               for member in etcd["members"]]
-    leader = etcd["leader"]
-    return [members, [leader["name"], leader["term"]] if leader else None, etcd["up"], etcd["has_quorum"],
-            state["rewinds"], state["now_ms"] // ETCD_COUNTERS_RESYNC_MS]
+               for member in state["etcd"]["members"]]
+    return [members, state["rewinds"], state["now_ms"] // ETCD_COUNTERS_RESYNC_MS]
 
 
 @dataclass
