@@ -76,8 +76,22 @@ def language_from_query(query_string: bytes) -> str:
 
 # --- what goes to the animator ------------------------------------------------------------------
 
-def compact_payload(payload: dict) -> dict:
-    """Scalars only (a decision's tables or a manifest would be kilobytes per event)."""
+# What static/js/cluster.js reads from the payloads of the frequent kinds (toAnimation): these
+# make nearly every event, and the rest of their payload is in the log's raw line. Other kinds
+# (an action, a stopped process) keep every scalar.
+PUSHED_FIELDS = {
+    "api.request": ("verb",), "api.response": ("code",), "api.watch": (),
+    "etcd.request": (), "etcd.append": ("index",), "etcd.commit": ("index",), "etcd.apply": ("index",),
+    "etcd.replicate": ("to_index",), "etcd.ack": (), "etcd.heartbeat": (),
+}
+
+
+def compact_payload(kind: str, payload: dict) -> dict:
+    """What the page uses: scalars only (a decision's tables or a manifest would be kilobytes per
+    event), and for the frequent kinds only their PUSHED_FIELDS."""
+    fields = PUSHED_FIELDS.get(kind)
+    if fields is not None:
+        return {key: payload[key] for key in fields if key in payload}
     compact = {}
     for key, value in payload.items():
         if isinstance(value, str):
@@ -105,7 +119,7 @@ def animation_message(live: LiveCluster, events: list, dropped: int) -> str:
         "type": "events", "now": live.now_ms, "speed": live.clock.speed, "paused": live.clock.paused,
         "dropped": dropped + thinned,
         "events": [[event.time_ms, event.seq, event.kind, event.source, event.target,
-                    compact_payload(event.payload)] for event in kept],
+                    compact_payload(event.kind, event.payload)] for event in kept],
     }, separators=(",", ":"))
 
 

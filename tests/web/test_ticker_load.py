@@ -8,6 +8,7 @@ import re
 import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.conf import settings
 from django.contrib.sessions.backends.db import SessionStore
 
 from cluster_sim.scenario import load_scenario, parse_action, shipped_path
@@ -174,3 +175,39 @@ async def test_the_events_of_an_action_come_without_waiting_for_a_tick(monkeypat
         if consumers.ticker.task is not None:
             consumers.ticker.task.cancel()
             await asyncio.gather(consumers.ticker.task, return_exceptions=True)
+
+
+# --- what an events push carries ------------------------------------------------------------------
+
+def payload_fields_the_page_reads() -> dict[str, set[str]]:
+    """Per event kind, the payload fields static/js/cluster.js's toAnimation reads."""
+    script = (settings.BASE_DIR / "static" / "js" / "cluster.js").read_text()
+    body = script[script.index("function toAnimation"):script.index("function dot(")]
+    reads: dict[str, set[str]] = {}
+    for case in re.split(r"\n\s*case ", body)[1:]:
+        kinds = re.findall(r'"([\w.]+)"', case.split("return", 1)[0])
+        for kind in kinds:
+            reads.setdefault(kind, set()).update(re.findall(r"payload\.(\w+)", case))
+    return reads
+
+
+def test_an_events_push_carries_what_the_page_animates_and_an_action_whole(booted_paused_cluster):
+    live, _memory = booted_paused_cluster
+    events = live.apply_action(parse_action({"action": "scale", "target": "web", "replicas": 4},
+                                            live.cluster.scenario, "test", ""))
+    events += live.advance_by(10_000)
+    pushed = json.loads(consumers.animation_message(live, events, 0))["events"]
+    by_kind: dict[str, list[dict]] = {}
+    for _time_ms, _seq, kind, _source, _target, payload in pushed:
+        by_kind.setdefault(kind, []).append(payload)
+    reads = payload_fields_the_page_reads()
+    assert reads["api.response"] == {"code"} and reads["etcd.commit"] == {"index"}
+    for kind, fields in consumers.PUSHED_FIELDS.items():
+        assert reads.get(kind, set()) <= set(fields), f"the page reads {kind} fields that are not pushed"
+    for kind in ("api.request", "api.response", "etcd.append", "etcd.commit", "etcd.apply"):
+        assert by_kind[kind] and all(set(payload) == reads[kind] for payload in by_kind[kind]), kind
+    assert all(payload == {} for payload in by_kind["api.watch"] + by_kind["etcd.request"])
+    # Everything else keeps its scalars: the learner's own action, a Kubernetes Event.
+    assert by_kind["action"] == [{"action": "scale", "target": "default/web", "namespace": "default", "name": "web",
+                                  "replicas": 4}]
+    assert {"reason", "message"} <= set(by_kind["k8s.event"][0])
