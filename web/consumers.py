@@ -341,6 +341,18 @@ ticker = Ticker()
 # --- the consumer -------------------------------------------------------------------------------
 
 class ClusterConsumer(AsyncWebsocketConsumer):
+    # Channels closes the database's stale connections before every handler, a hop through the
+    # thread that runs sync code each time. The pushes (a few a second per socket, hundreds in a
+    # busy process) touch no database, so they go straight to their handlers; what does use it
+    # (commands, through web.services) still gets the check.
+    PUSHES = frozenset({"cluster.events", "cluster.fragments", "cluster.moved"})
+
+    async def dispatch(self, message: dict) -> None:
+        if message.get("type") in self.PUSHES:
+            await getattr(self, message["type"].replace(".", "_"))(message)
+            return
+        await super().dispatch(message)
+
     async def connect(self) -> None:
         self.cluster_id = self.scope["url_route"]["kwargs"]["cluster_id"]
         session = self.scope.get("session")

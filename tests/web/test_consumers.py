@@ -132,3 +132,29 @@ def test_a_flood_is_thinned_to_the_story_plus_some_noise():
     story = [event for event in events if not is_noise_event(event)]
     assert [event for event in kept if not is_noise_event(event)] == story[-MAX_EVENTS_PER_PUSH:]
     assert [event.seq for event in kept] == sorted(event.seq for event in kept)
+
+
+async def test_pushes_go_straight_to_the_socket_and_commands_get_the_database_check(monkeypatch):
+    # Channels checks the database's connections before every handler (a hop through the sync
+    # thread); the pushes, hundreds a second in a busy process, use no database and skip it.
+    import channels.consumer
+    checks = []
+    original = channels.consumer.aclose_old_connections
+
+    async def counted() -> None:
+        checks.append(1)
+        await original()
+
+    monkeypatch.setattr(channels.consumer, "aclose_old_connections", counted)
+    session_key, live = await owned_cluster()
+    communicator, connected, _code = await connect(live.id, session_key)
+    assert connected
+    await receive_until(communicator, lambda text: 'id="cluster-overlay"' in text)
+    checked_at_connect = len(checks)
+    await get_channel_layer().group_send(group_name(live.id), {"type": "cluster.fragments", "html": {"en": "<p id=x>pushed</p>"}})
+    assert await receive_until(communicator, lambda text: "pushed" in text) == "<p id=x>pushed</p>"
+    assert len(checks) == checked_at_connect  # the ticker's own pushes came through too
+    await communicator.send_to(text_data=json.dumps({"command": "clock", "paused": True}))
+    await receive_until(communicator, lambda text: '"type": "result"' in text)
+    assert len(checks) == checked_at_connect + 1
+    await communicator.disconnect()
