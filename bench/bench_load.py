@@ -3,9 +3,12 @@
 Each learner is a session of its own (a cookie jar) that creates a `basic` cluster through the REST
 API (POST /api/clusters/), opens the live view's websocket (/ws/clusters/<id>/?lang=en) and keeps
 it open, reading everything the server pushes, as a browser would. Learners join gradually
-(RAMP_PER_S a second); the ramp is reported on its own and the measured window starts SETTLE_S
-after the last learner joined. Actions sent before the window (while learners join and their
-clusters boot) are reported on their own too.
+(RAMP_PER_S a second); the ramp is reported on its own. The measured window opens once the
+server has caught up with the clusters' boot: at least SETTLE_MIN_S after the last learner joined,
+when CATCH_UP_SHARE of the learners' clocks ran at CATCH_UP_RATE or faster over the last
+CATCH_UP_SPAN_S (or after SETTLE_MAX_S at most; the report says which, and how long it took).
+Actions sent before the window (while learners join and their clusters boot) are reported on
+their own too.
 
 Every ACTION_PERIOD_S (jittered, seeded) each learner sends `{"command": "action", "action":
 {"action": "scale", "target": "web", "replicas": 4 | 3}}` over its socket (alternating, so two
@@ -34,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import contextlib
 import json
 import os
@@ -56,9 +60,14 @@ RAMP_PER_S = 15
 JOIN_CONCURRENCY = 6
 MAX_CREATE_ATTEMPTS = 30
 # Past the ramp and the clusters' boot: 300 clusters booting at once (~3,000 events each in their
-# first 20 virtual seconds) keep one process behind until ~40 s after the last join. Actions sent
-# before the window are reported on their own ("while joining and booting").
-SETTLE_S = 60
+# first 20 virtual seconds) keep one process behind for a while after the last join; how long is
+# measured (the window opens once the clocks run at 1x again). Actions sent before the window are
+# reported on their own ("while joining and booting").
+SETTLE_MIN_S = 10
+SETTLE_MAX_S = 180
+CATCH_UP_SPAN_S = 10
+CATCH_UP_RATE = 0.95
+CATCH_UP_SHARE = 0.99
 ACTION_PERIOD_S = 10.0
 ACTION_JITTER = 0.2  # of the period, either way
 EVENT_GUARD_S = 10.0
@@ -149,9 +158,11 @@ class Learner:
         self.pending: Pending | None = None
         self.actions_sent = 0
         self.tasks: list[asyncio.Task] = []
-        # (wall s, virtual ms) of the first and the latest events push in the window.
+        # (wall s, virtual ms) of the first and the latest events push in the window, and of the
+        # latest pushes at any time.
         self.clock_first: tuple[float, int] | None = None
         self.clock_last: tuple[float, int] | None = None
+        self.recent_clocks: collections.deque = collections.deque(maxlen=64)
 
     async def join(self, ramp: Tally) -> bool:
         started = time.perf_counter()
@@ -188,8 +199,8 @@ class Learner:
         tally.pushed_bytes += len(data)
         if not data.startswith("{"):
             return  # HTML fragments for htmx
-        if data.startswith(EVENTS_PUSH_PREFIX) and bench.in_window():
-            self.note_clock(data)
+        if data.startswith(EVENTS_PUSH_PREFIX):
+            self.note_clock(data, in_window=bench.in_window())
         if data.startswith('{"type": "result"'):
             result = json.loads(data)
             if not result["ok"] and (self.pending is None or self.pending.counted(bench)):
@@ -211,13 +222,25 @@ class Learner:
                 self.pending = None
                 return
 
-    def note_clock(self, data: str) -> None:
+    def note_clock(self, data: str, *, in_window: bool) -> None:
         """The virtual time an events push carries, read without parsing the whole push."""
         head = data[len(EVENTS_PUSH_PREFIX):len(EVENTS_PUSH_PREFIX) + 20]
         digits = head.split(",", 1)[0]
-        if digits.isdigit():
-            self.clock_last = (time.perf_counter(), int(digits))
-            self.clock_first = self.clock_first or self.clock_last
+        if not digits.isdigit():
+            return
+        sample = (time.perf_counter(), int(digits))
+        self.recent_clocks.append(sample)
+        if in_window:
+            self.clock_last = sample
+            self.clock_first = self.clock_first or sample
+
+    def keeps_up(self, now_s: float) -> bool:
+        """Its clock ran at CATCH_UP_RATE or faster over the last CATCH_UP_SPAN_S, as its pushes
+        showed (a learner whose pushes stopped coming does not keep up)."""
+        span = [sample for sample in self.recent_clocks if sample[0] >= now_s - CATCH_UP_SPAN_S]
+        if len(span) < 2 or now_s - span[-1][0] > 2 or span[-1][0] - span[0][0] < 0.8 * CATCH_UP_SPAN_S:
+            return False
+        return (span[-1][1] - span[0][1]) / 1000 / (span[-1][0] - span[0][0]) >= CATCH_UP_RATE
 
     def clock_rate(self) -> float | None:
         """Virtual seconds per wall second over the window, as the pushes showed it: a cluster
@@ -306,7 +329,7 @@ class LoadRun:
         ramp_started = time.perf_counter()
         await self.join_all()
         ramp_s = time.perf_counter() - ramp_started
-        await asyncio.sleep(self.plan.settle_s)
+        catch_up_s = await self.wait_until_caught_up()
         cpu_before = {process.label: process.cpu_s() for process in self.processes}
         generator_before = cpu_seconds(os.getpid())
         self.window_open, started = True, time.perf_counter()
@@ -326,8 +349,22 @@ class LoadRun:
         self.stopping = True
         await asyncio.gather(*(learner.close() for learner in self.learners))
         clock_rates = [rate for rate in (learner.clock_rate() for learner in self.learners) if rate is not None]
-        return {"clock_rates": clock_rates, "ramp_s": ramp_s, "ramp": self.ramp, "window": self.window, "window_s": elapsed,
+        return {"clock_rates": clock_rates, "ramp_s": ramp_s, "catch_up_s": catch_up_s,
+                "ramp": self.ramp, "window": self.window, "window_s": elapsed,
                 "cpu": cpu, "generator_cpu": generator_cpu, "memory": memory, "joined": len(self.learners)}
+
+    async def wait_until_caught_up(self) -> float | None:
+        """Seconds from the last join until CATCH_UP_SHARE of the clocks keep up (at least
+        SETTLE_MIN_S); None when that did not happen within the plan's settle_s."""
+        joined_s = time.perf_counter()
+        await asyncio.sleep(SETTLE_MIN_S)
+        while time.perf_counter() - joined_s < self.plan.settle_s:
+            now_s = time.perf_counter()
+            keeping_up = sum(1 for learner in self.learners if learner.keeps_up(now_s))
+            if keeping_up >= CATCH_UP_SHARE * max(1, len(self.learners)):
+                return now_s - joined_s
+            await asyncio.sleep(1)
+        return None
 
     async def join_all(self) -> None:
         gate = asyncio.Semaphore(JOIN_CONCURRENCY)
@@ -437,7 +474,7 @@ def summary(result: dict) -> dict:
         "clock_p1": percentile(result["clock_rates"] or [float("nan")], 0.01),
         "kib_per_s": window.pushed_bytes / 1024 / result["window_s"],
         "server_cpu": sum(result["cpu"].values()) * 100, "generator_cpu": result["generator_cpu"] * 100,
-        "ramp_s": result["ramp_s"], "join_p50": statistics.median(ramp.join_s or [float("nan")]) * 1000,
+        "ramp_s": result["ramp_s"], "catch_up_s": result["catch_up_s"], "join_p50": statistics.median(ramp.join_s or [float("nan")]) * 1000,
         "join_p99": percentile(ramp.join_s or [float("nan")], 0.99) * 1000, "ramp_errors": ramp.errors(),
         "throttled": ramp.throttled, "joined": result["joined"],
         **{f"cpu {label}": value * 100 for label, value in result["cpu"].items()},
@@ -470,6 +507,12 @@ def report(mode: str, title: str, runs: list[dict], learners: int, window_s: flo
           f"{JOIN_CONCURRENCY} at once); join (create + socket) p50 {middle(column('join_p50'))} ms, "
           f"p99 {middle(column('join_p99'))} ms; {middle(column('throttled'))} answers 429 (retried), "
           f"{middle(column('ramp_errors'))} errors")
+    caught_up = [value for value in column("catch_up_s") if value is not None]
+    print(f"  {'caught up with the boots (clocks at 1x)':<40} "
+          + (f"{middle(caught_up)} s after the last join" if caught_up else "never")
+          + (f"; not before the window in {len(rows) - len(caught_up)} run(s) (it opened after --settle-s)"
+             if len(caught_up) < len(rows) else "")
+          + f"  ({CATCH_UP_SHARE:.0%} of the clocks at {CATCH_UP_RATE}x or faster over {CATCH_UP_SPAN_S} s)")
     print(f"  {'action -> its event on the socket, ms':<40} p50 {middle(column('p50'))}  p99 {middle(column('p99'))}"
           f"  max {middle(column('max'))}  (goal p99 < {GOAL_P99_MS})")
     print(f"  {'  while joining and booting (before it)':<40} p50 {middle(column('boot_p50'))}  "
@@ -511,7 +554,8 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=None)
     parser.add_argument("--action-period-s", type=float, default=ACTION_PERIOD_S,
                         help="each learner's mean time between actions")
-    parser.add_argument("--settle-s", type=float, default=SETTLE_S, help="from the last join to the window")
+    parser.add_argument("--settle-s", type=float, default=SETTLE_MAX_S,
+                        help="at most this long from the last join to the window (it opens once the clocks keep up)")
     parser.add_argument("--mode", default="AB", help="any of A, B, C (C: every socket forwarded)")
     parser.add_argument("--quick", action="store_true", help=f"a {QUICK_WINDOW_S} s window, 1 run")
     arguments = parser.parse_args()
