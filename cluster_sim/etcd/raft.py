@@ -102,7 +102,7 @@ class RaftLog:
         return len(self.terms) - len(self.tail)
 
     def first_unencoded(self) -> int:
-        return len(self.terms) - len(self.tail) + len(self.ready) * self.chunk_entries + len(self.encoded)
+        return self.tail_start() + len(self.ready) * self.chunk_entries + len(self.encoded)
 
     def seal_through(self, commit: int) -> None:
         """Encode the entries newly committed (up to ``commit``), then seal every chunk that has a
@@ -163,13 +163,12 @@ class RaftLog:
         if not isinstance(key, slice) or key.stop is not None or key.step is not None:
             raise SimulationError("a Raft log is only truncated from an index to its end")
         start = key.indices(len(self.terms))[0]
-        tail_start = len(self.terms) - len(self.tail)
-        if start < tail_start:
-            raise SimulationError(f"truncating the Raft log at {start}, below its sealed entries "
-                                  f"(up to {tail_start - 1}), which are committed")
-        if start < self.first_unencoded():
-            raise SimulationError(f"truncating the Raft log at {start}, below its committed entries")
-        del self.tail[start - tail_start:]
+        # Sealed and encoded entries are committed, and Raft never truncates those.
+        committed_through = self.first_unencoded() - 1
+        if start <= committed_through:
+            raise SimulationError(f"truncating the Raft log at {start}, below its committed entries "
+                                  f"(up to {committed_through})")
+        del self.tail[start - self.tail_start():]
         del self.terms[start:]
 
     def append(self, entry: dict) -> None:
