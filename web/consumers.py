@@ -23,6 +23,7 @@ import zlib
 from dataclasses import dataclass
 from typing import Any
 
+from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
 from django.conf import settings
@@ -349,7 +350,7 @@ class ClusterConsumer(AsyncWebsocketConsumer):
 
     async def dispatch(self, message: dict) -> None:
         if message.get("type") in self.PUSHES:
-            await getattr(self, message["type"].replace(".", "_"))(message)
+            await getattr(self, get_handler_name(message))(message)
             return
         await super().dispatch(message)
 
